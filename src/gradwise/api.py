@@ -1,0 +1,305 @@
+"""The Python API: ``train(config) -> Run``, and ``Run`` for a finished run on disk.
+
+>>> import gradwise
+>>> config = gradwise.load_config("exp.yaml", ["train.epochs=5"])
+>>> run = gradwise.train(config)
+>>> run.summary["test"]["accuracy"]
+>>> run.predict(new_rows)
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import gradwise
+from gradwise._io import atomic_write_json, atomic_write_text, read_json
+from gradwise.config import ExperimentConfig, dump_config, load_config
+from gradwise.config.load import ConfigSource
+from gradwise.data import Preprocessor, load_splits, read_input_file
+from gradwise.errors import CheckpointError, DataError, TrainingError
+from gradwise.experiment import Experiment, build_experiment, resolve_device
+from gradwise.models import build_model, count_parameters
+from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
+from gradwise.training import TensorSplit, build_task
+from gradwise.training.callbacks import (
+    Callback,
+    EarlyStopping,
+    MetricsLogger,
+    Monitor,
+    truncate_jsonl,
+)
+from gradwise.training.checkpoint import load_state, load_weights, save_state, save_weights
+from gradwise.training.progress import ProgressBar, progress_wanted
+
+
+class Checkpointer(Callback):
+    """After each epoch: ``last`` weights and training state; ``best`` weights when the
+    monitored metric improves. Every file is written atomically."""
+
+    def __init__(self, folder: Path, monitor: str, mode: str = "auto") -> None:
+        self.folder = folder
+        self.monitor = Monitor(monitor, mode)
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if self.monitor.improved(logs.get(self.monitor.metric), epoch):
+            save_weights(self.folder, "best", trainer.model, epoch)
+        save_weights(self.folder, "last", trainer.model, epoch)
+        save_state(self.folder, "last", trainer.state_dict())
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.monitor.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.monitor.load_state_dict(state)
+
+
+def _run_callbacks(
+    config: ExperimentConfig,
+    paths: RunPaths,
+    experiment: Experiment,
+    quiet: bool,
+    extra: list[Callback] | None,
+) -> list[Callback]:
+    train = config.train
+    monitor = train.monitor if experiment.valid_split is not None else "train_loss"
+    callbacks: list[Callback] = []
+    if train.early_stopping is not None:
+        es = train.early_stopping
+        callbacks.append(EarlyStopping(es.monitor, es.patience, es.mode, es.min_delta))
+    callbacks += [MetricsLogger(paths.metrics), Checkpointer(paths.checkpoints, monitor)]
+    callbacks += extra or []
+    if progress_wanted(quiet):
+        from gradwise.experiment import steps_per_epoch
+
+        batch = None if train.batch_size == "full" else int(train.batch_size)
+        callbacks.append(
+            ProgressBar(
+                steps_per_epoch(len(experiment.train_split), batch), experiment.task.main_metric
+            )
+        )
+    return callbacks
+
+
+def train(
+    config: ConfigSource,
+    *,
+    out: str | Path = "runs",
+    overrides: list[str] | dict[str, Any] | None = None,
+    quiet: bool = True,
+    callbacks: list[Callback] | None = None,
+) -> Run:
+    """Train an experiment and return its :class:`Run` (the run directory is under ``out``).
+
+    Nothing is written until the config, data and model have all been built successfully.
+    """
+    config = load_config(config, overrides)
+    splits = load_splits(config.data, config.task, config.seed)
+    experiment = build_experiment(config, splits)
+    paths = create_run_dir(out, config.name)
+    atomic_write_text(paths.config, dump_config(config))
+    atomic_write_json(paths.preprocess, splits.preprocessor.to_dict())
+    atomic_write_json(paths.root / "profile.json", splits.profile)
+    return _fit(experiment, paths, quiet, callbacks, started=time.time())
+
+
+def resume(
+    run_dir: str | Path, *, quiet: bool = True, callbacks: list[Callback] | None = None
+) -> Run:
+    """Continue a run from its last checkpoint; the result equals an uninterrupted run."""
+    paths = open_run(run_dir)
+    config = load_config(paths.config)
+    splits = load_splits(config.data, config.task, config.seed)
+    experiment = build_experiment(config, splits)
+    epoch = load_weights(paths.checkpoints, "last", experiment.model)
+    state = load_state(paths.checkpoints, "last")
+    if state["epoch"] != epoch:
+        raise CheckpointError(
+            f"{paths.checkpoints}: weights (epoch {epoch}) and training state "
+            f"(epoch {state['epoch']}) do not match"
+        )
+    summary = read_summary(paths)
+    experiment.trainer.history = read_metrics(paths)[:epoch]
+    truncate_jsonl(paths.metrics, epoch)
+    run_callbacks = _run_callbacks(config, paths, experiment, quiet, callbacks)
+    experiment.trainer.callbacks = type(experiment.trainer.callbacks)(run_callbacks)
+    experiment.trainer.load_state_dict(state)
+    return _fit(
+        experiment,
+        paths,
+        quiet,
+        None,
+        started=summary.get("started", time.time()),
+        callbacks_ready=True,
+    )
+
+
+def _fit(
+    experiment: Experiment,
+    paths: RunPaths,
+    quiet: bool,
+    callbacks: list[Callback] | None,
+    started: float,
+    callbacks_ready: bool = False,
+) -> Run:
+    config, trainer = experiment.config, experiment.trainer
+    if not callbacks_ready:
+        run_callbacks = _run_callbacks(config, paths, experiment, quiet, callbacks)
+        trainer.callbacks = type(trainer.callbacks)(run_callbacks)
+    summary: dict[str, Any] = {
+        "name": config.name,
+        "task": config.task,
+        "model": config.model.kind,
+        "run_dir": str(paths.root),
+        "status": "running",
+        "started": started,
+        "parameters": count_parameters(experiment.model),
+        "device": str(experiment.device),
+        "versions": versions(),
+    }
+    atomic_write_json(paths.summary, summary)
+    fit_started = time.perf_counter()
+    try:
+        trainer.fit(experiment.train_split, experiment.valid_split)
+    except TrainingError as exc:
+        _finish(paths, summary, experiment, "failed", fit_started, error=str(exc))
+        raise
+    except KeyboardInterrupt:
+        _finish(paths, summary, experiment, "interrupted", fit_started)
+        raise
+    _finish(paths, summary, experiment, "completed", fit_started)
+    return Run(paths.root)
+
+
+def _finish(
+    paths: RunPaths,
+    summary: dict[str, Any],
+    experiment: Experiment,
+    status: str,
+    fit_started: float,
+    error: str | None = None,
+) -> None:
+    trainer = experiment.trainer
+    history = trainer.history
+    checkpointer = next(cb for cb in trainer.callbacks.callbacks if isinstance(cb, Checkpointer))
+    summary.update(
+        status=status,
+        epochs_run=trainer.epoch,
+        stopped_early=status == "completed" and trainer.epoch < trainer.epochs,
+        monitor=checkpointer.monitor.metric,
+        best_epoch=checkpointer.monitor.best_epoch,
+        best_value=checkpointer.monitor.best_value,
+        train_time=sum(h.get("train_time", 0.0) for h in history),
+        fit_time=time.perf_counter() - fit_started,
+        finished=time.time(),
+        main_metric=experiment.task.main_metric,
+    )
+    if error:
+        summary["error"] = error
+    if status == "completed" and checkpointer.monitor.best_epoch is not None:
+        load_weights(paths.checkpoints, "best", experiment.model)
+        best = history[checkpointer.monitor.best_epoch - 1]
+        summary["valid"] = {k[6:]: v for k, v in best.items() if k.startswith("valid_")}
+        summary["test"] = trainer.evaluate(experiment.test_split)
+    atomic_write_json(paths.summary, summary)
+
+
+def versions() -> dict[str, str]:
+    return {
+        "gradwise": gradwise.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+class Run:
+    """A finished (or interrupted) run directory: its config, metrics, summary and model."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.paths = open_run(path)
+        self.path = self.paths.root
+        self.config: ExperimentConfig = load_config(self.paths.config)
+        self.preprocessor = Preprocessor.from_dict(read_json(self.paths.preprocess))
+        self.task = build_task(self.config.task, self.preprocessor)
+        self._model: torch.nn.Module | None = None
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return read_summary(self.paths)
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        return read_metrics(self.paths)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The best checkpoint's model (the last one if no best was recorded), in eval mode."""
+        if self._model is None:
+            loss = self.config.train.loss or self.task.default_loss
+            model = build_model(
+                self.config.model,
+                tuple(self.preprocessor.feature_shape),
+                self.task.output_dim(loss),
+            )
+            tag = "best" if (self.paths.checkpoints / "best.safetensors").is_file() else "last"
+            load_weights(self.paths.checkpoints, tag, model)
+            self._model = model.eval()
+        return self._model
+
+    def _outputs(self, x: Any) -> torch.Tensor:
+        if isinstance(x, (str, Path)):
+            x = raw_features(read_input_file(x, self.preprocessor.reader_options()))
+        features = self.preprocessor.transform_features(x)
+        device = resolve_device("cpu" if self.config.train.device == "cpu" else "auto")
+        model = self.model.to(device)
+        with torch.inference_mode():
+            inputs = torch.as_tensor(features, dtype=torch.float32, device=device)
+            return torch.cat([model(chunk).float() for chunk in inputs.split(8192)]).cpu()
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Class labels (classification) or values in original units (regression)."""
+        return self.preprocessor.decode_predictions(self._outputs(x).numpy())
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``preprocessor.classes``."""
+        if self.config.task != "classification":
+            raise CheckpointError(f"{self.path}: predict_proba needs a classification run")
+        return self.task.probabilities(self._outputs(x)).numpy()
+
+    def evaluate(self, data: str | Path | None = None) -> dict[str, float]:
+        """Metrics on the run's own test split, or on a labelled file (CSV/Parquet/NPZ)."""
+        if data is None:
+            splits = load_splits(self.config.data, self.config.task, self.config.seed)
+            x, y = splits.x_test, splits.y_test
+        else:
+            raw = read_input_file(data, self.preprocessor.reader_options())
+            labels = self.preprocessor.targets_of(raw)
+            if labels is None:
+                raise DataError(
+                    f"{data}: no target {self.config.data.target or 'y'} to evaluate against"
+                )
+            x = self.preprocessor.transform_features(raw_features(raw))
+            y = self.preprocessor.encode_target(labels)
+        targets = self.task.targets_tensor(y, torch.device("cpu"))
+        features = torch.as_tensor(x, dtype=torch.float32)
+        model = self.model.cpu()
+        with torch.inference_mode():
+            outputs = torch.cat([model(c).float() for c in features.split(8192)])
+        return self.task.metrics(outputs, targets)
+
+
+def raw_features(raw: Any) -> Any:
+    """The input part of a file read for predict/evaluate: its table or its ``x`` array."""
+    return raw.table if raw.table is not None else raw.x
+
+
+__all__ = ["Run", "TensorSplit", "resume", "train"]

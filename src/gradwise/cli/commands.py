@@ -1,0 +1,198 @@
+"""The core commands: datasets, init, train, evaluate, predict, runs.
+
+Each command is registered with its argument setup; ``main`` builds the parser from the registry.
+Commands that do not train (``datasets``, ``init``, ``runs``) never import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradwise.cli.output import print_json, print_table
+from gradwise.registry import Registry
+
+
+@dataclass
+class Command:
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: Registry[Command] = Registry("command")
+
+
+def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]):
+    def register(run: Callable[[argparse.Namespace], int]):
+        COMMANDS.register(name)(Command(help, configure, run))
+        return run
+
+    return register
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+# ------------------------------------------------------------------------------- datasets
+@command("datasets", "list the built-in datasets", _json_flag)
+def datasets(args: argparse.Namespace) -> int:
+    from gradwise.data.catalog import BUILTIN_DATASETS
+
+    if args.json:
+        print_json(BUILTIN_DATASETS)
+        return 0
+    print_table(
+        ["name", "kind", "task", "rows", "features", "classes", "description"],
+        [
+            [
+                d.get(k)
+                for k in ("name", "kind", "task", "rows", "features", "classes", "description")
+            ]
+            for d in BUILTIN_DATASETS
+        ],
+    )
+    return 0
+
+
+# ----------------------------------------------------------------------------------- init
+def _init_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", help="a built-in dataset name or a data file path")
+    parser.add_argument("--model", default=None, help="mlp | cnn1d | cnn2d | rnn")
+    parser.add_argument("--target", default=None, help="label column (tables)")
+
+
+@command("init", "print a commented starting experiment file", _init_args)
+def init(args: argparse.Namespace) -> int:
+    from gradwise.config.templates import starting_config
+
+    print(starting_config(args.dataset, args.model, args.target), end="")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- train
+def _train_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", help="experiment YAML file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key (repeatable)",
+    )
+    parser.add_argument("--out", default="runs", help="folder for run directories (runs/)")
+    parser.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _json_flag(parser)
+
+
+@command("train", "train an experiment and write a run directory", _train_args)
+def train(args: argparse.Namespace) -> int:
+    from gradwise.errors import ConfigError
+
+    if bool(args.config) == bool(args.resume):
+        raise ConfigError("train: give either CONFIG or --resume RUN")
+    from gradwise import api
+
+    if args.resume:
+        run = api.resume(args.resume, quiet=args.quiet or args.json)
+    else:
+        run = api.train(
+            args.config, out=args.out, overrides=args.overrides, quiet=args.quiet or args.json
+        )
+    summary = run.summary
+    if args.json:
+        print_json(summary)
+        return 0
+    _print_summary(summary)
+    return 0
+
+
+def _print_summary(summary: dict) -> None:
+    test = summary.get("test", {})
+    metrics = "  ".join(f"{k} {v:.4f}" for k, v in test.items() if isinstance(v, float))
+    print(f"test: {metrics}")
+    print(
+        f"best epoch {summary.get('best_epoch')} of {summary.get('epochs_run')}, "
+        f"training {summary.get('train_time', 0):.1f} s, {summary.get('parameters')} parameters"
+    )
+    print(f"run: {summary['run_dir']}")
+
+
+# ------------------------------------------------------------------------------- evaluate
+def _evaluate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run directory")
+    parser.add_argument("--data", default=None, help="labelled CSV/Parquet/NPZ (default: test)")
+    _json_flag(parser)
+
+
+@command("evaluate", "metrics of a run on its test split or on a labelled file", _evaluate_args)
+def evaluate(args: argparse.Namespace) -> int:
+    from gradwise.api import Run
+
+    metrics = Run(args.run).evaluate(args.data)
+    if args.json:
+        print_json(metrics)
+    else:
+        print_table(["metric", "value"], sorted(metrics.items()))
+    return 0
+
+
+# -------------------------------------------------------------------------------- predict
+def _predict_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run directory")
+    parser.add_argument("input", help="CSV/Parquet/NPZ with the same feature columns")
+    parser.add_argument("-o", "--output", required=True, help="predictions file (.csv/.parquet)")
+    _json_flag(parser)
+
+
+@command("predict", "predict new data with a trained run", _predict_args)
+def predict(args: argparse.Namespace) -> int:
+    from gradwise.predict import write_predictions
+
+    written = write_predictions(args.run, args.input, args.output)
+    if args.json:
+        print_json(written)
+    else:
+        print(f"{written['rows']} predictions written to {written['output']}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------- runs
+def _runs_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", default="runs", help="folder holding run directories")
+    _json_flag(parser)
+
+
+@command("runs", "a table of past runs", _runs_args)
+def runs(args: argparse.Namespace) -> int:
+    from gradwise.runs import find_runs, read_summary
+
+    rows = []
+    for paths in find_runs(args.dir):
+        summary = read_summary(paths)
+        metric = summary.get("main_metric")
+        test = summary.get("test", {})
+        rows.append(
+            {
+                "run": paths.root.name,
+                "task": summary.get("task"),
+                "model": summary.get("model"),
+                "status": summary.get("status", "unknown"),
+                "metric": metric,
+                "test": test.get(metric) if metric else None,
+                "epochs": summary.get("epochs_run"),
+                "seconds": summary.get("train_time"),
+            }
+        )
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        print(f"no runs under {Path(args.dir)}")
+    else:
+        print_table(list(rows[0]), [list(r.values()) for r in rows])
+    return 0

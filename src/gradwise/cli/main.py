@@ -1,0 +1,49 @@
+"""``gradwise`` command line: a thin layer over the Python API.
+
+User mistakes (:class:`gradwise.errors.GradwiseError`) become one line on stderr and exit
+status 2; warnings become one line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from gradwise import __version__
+from gradwise.cli.commands import COMMANDS
+from gradwise.cli.output import error, warning_line
+from gradwise.errors import GradwiseError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradwise", description="Train, diagnose, tune and compare deep-learning models."
+    )
+    parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        entry = COMMANDS.get(name)
+        entry.configure(sub.add_parser(name, help=entry.help, description=entry.help))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    warnings.showwarning = warning_line
+    try:
+        return COMMANDS.get(args.command).run(args)
+    except GradwiseError as exc:
+        error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

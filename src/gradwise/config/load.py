@@ -1,0 +1,228 @@
+"""Loading experiment files, applying ``--set`` overrides, and turning validation errors into
+one line that names the key path and the closest valid key."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gradwise.config.schema import MODEL_CONFIGS, ExperimentConfig
+from gradwise.errors import ConfigError, did_you_mean
+
+ConfigSource = str | Path | Mapping[str, Any] | ExperimentConfig
+
+
+def load_config(
+    source: ConfigSource, overrides: Iterable[str] | Mapping[str, Any] | None = None
+) -> ExperimentConfig:
+    """Read an experiment (a YAML path, a dict or a config) and apply overrides.
+
+    ``overrides`` is either ``["train.optimizer.lr=3e-3", ...]`` (as from ``--set``) or a mapping
+    of dotted keys to values. Raises :class:`ConfigError` with the key path on any problem.
+    """
+    origin = "config"
+    if isinstance(source, ExperimentConfig):
+        raw: dict[str, Any] = source.model_dump(mode="json")
+    elif isinstance(source, Mapping):
+        raw = _deep_copy(source)
+    else:
+        path = Path(source)
+        origin = str(path)
+        raw = read_yaml_mapping(path)
+        raw.setdefault("name", path.stem)
+    for dotted_key, value in _override_items(overrides):
+        set_dotted(raw, dotted_key, value)
+    return validate_config(raw, origin)
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such experiment file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty; expected a mapping with at least 'data'")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top, got {_kind(data)}")
+    return data
+
+
+def validate_config(raw: Mapping[str, Any], origin: str = "config") -> ExperimentConfig:
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {format_validation_error(exc)}") from None
+
+
+def dump_config(config: ExperimentConfig) -> str:
+    """The resolved config as YAML, every default written out."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+# ------------------------------------------------------------------------------ overrides
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"train.optimizer.lr=3e-3"`` → ``("train.optimizer.lr", 0.003)``; values are YAML."""
+    key, sep, value_text = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. train.optimizer.lr=0.001")
+    return key, parse_value(value_text.strip())
+
+
+def parse_value(text: str) -> Any:
+    for number in (int, float):  # YAML 1.1 reads "3e-3" as a string; we read it as a number
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    try:
+        return yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return text
+
+
+def set_dotted(raw: dict[str, Any], dotted_key: str, value: Any) -> None:
+    parts = dotted_key.split(".")
+    node = raw
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif isinstance(child, str) and i + 1 < len(parts):  # `schedule: cosine` then .x=...
+            child = node[part] = {"name": child}
+        if not isinstance(child, dict):
+            raise ConfigError(
+                f"--set {dotted_key}: '{'.'.join(parts[: i + 1])}' is not a section of keys"
+            )
+        node = child
+    node[parts[-1]] = value
+
+
+def _override_items(overrides: Iterable[str] | Mapping[str, Any] | None):
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return list(overrides.items())
+    return [parse_override(item) for item in overrides]
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------- error messages
+def format_validation_error(exc: ValidationError) -> str:
+    """The first problem as ``key.path: what was expected, got what``."""
+    errors = exc.errors(include_url=False)
+    first_path = _clean_path(errors[0]["loc"])
+    same_key = [e for e in errors if _clean_path(e["loc"]) == first_path]
+    error = same_key[0]
+    dotted = ".".join(str(p) for p in first_path) or "config"
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        valid = _valid_keys(errors[0]["loc"])
+        hint = did_you_mean(str(first_path[-1]), valid)
+        return f"unknown key '{dotted}'{hint}; valid keys here: {', '.join(valid)}"
+    if kind == "missing":
+        return f"missing required key '{dotted}'"
+    if kind == "union_tag_invalid":
+        kinds = list(MODEL_CONFIGS)
+        tag = error.get("ctx", {}).get("tag", value)
+        return (
+            f"{dotted}.kind: unknown model '{tag}'{did_you_mean(str(tag), kinds)}; "
+            f"choose from: {', '.join(kinds)}"
+        )
+    if kind == "union_tag_not_found":
+        return f"{dotted}: missing 'kind' (one of: {', '.join(MODEL_CONFIGS)})"
+    messages = []
+    for e in same_key:
+        message = e["msg"]
+        message = message.removeprefix("Value error, ").removeprefix("Input should be ")
+        if message not in messages:
+            messages.append(message)
+    hint = ""
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
+        hint = did_you_mean(str(value), choices)
+    got = "" if isinstance(value, dict) else f", got {value!r}"
+    expected = " or ".join(messages)
+    if same_key[0]["type"] not in ("value_error", "assertion_error"):
+        expected = "must be " + expected
+    return f"{dotted}: {expected}{got}{hint}"
+
+
+def _clean_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union-member markers from an error location, keeping real keys."""
+    cls: Any = ExperimentConfig
+    path: list[Any] = []
+    for part in loc:
+        if isinstance(part, int):
+            path.append(part)
+            continue
+        fields = cls.model_fields if _is_model(cls) else {}
+        if part in fields:
+            path.append(part)
+            cls = _model_in(fields[part].annotation, path)
+        elif path and path[-1] == "model" and part in MODEL_CONFIGS:
+            cls = MODEL_CONFIGS[part]
+        elif _is_model(cls) and not fields.get(part):
+            # an unknown key (extra_forbidden) is reported at its own name
+            if not re.match(r"^[a-z_]+\[|^int$|^str$|^float$|^list|^dict|^function", str(part)):
+                path.append(part)
+            cls = None
+    return tuple(path)
+
+
+def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed beside the unknown key at ``loc`` (following model-union tags)."""
+    cls: Any = ExperimentConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if cls == "model-union" and part in MODEL_CONFIGS:
+            cls = MODEL_CONFIGS[part]
+        elif _is_model(cls) and part in cls.model_fields:
+            cls = _model_in(cls.model_fields[part].annotation, [])
+    return list(cls.model_fields) if _is_model(cls) else []
+
+
+def _model_in(annotation: Any, path: list[Any]) -> Any:
+    """The pydantic model class inside an annotation like ``X | None`` (model union → None)."""
+    if _is_model(annotation):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0], path)
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(annotation) if _is_model(a)]
+        if len(models) == 1:
+            return models[0]
+        if len(models) > 1:
+            return "model-union"
+    return None
+
+
+def _is_model(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, BaseModel)
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string"}.get(type(value), type(value).__name__)

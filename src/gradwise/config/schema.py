@@ -1,0 +1,174 @@
+"""The typed experiment schema (DESIGN.md §3).
+
+Every section is a strict pydantic model: unknown keys, wrong types and out-of-range values are
+errors. Model sections are a union discriminated by ``model.kind`` so that each model family has
+its own keys and defaults (``channels`` for CNNs, ``cell`` for RNNs, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Activation = Literal[
+    "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid", "softplus", "identity"
+]
+Norm = Literal["none", "batch", "layer"]
+Init = Literal["default", "kaiming", "xavier", "orthogonal", "normal"]
+Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class Section(BaseModel):
+    """Base for every config section: no unknown keys, validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------------------- data
+class DataConfig(Section):
+    source: str  # built-in name, sklearn:NAME, rdata:PACKAGE/NAME, synthetic:NAME, or a file path
+    target: str | list[str] | None = None  # label column(s) for tables; None for array sources
+    features: list[str] | None = None  # columns to use as inputs (default: all but the target)
+    valid: Probability = 0.1  # fraction of the whole data held out for validation
+    test: Probability = 0.2  # fraction held out for the final test (ignored if the source has one)
+    scale: Literal["standard", "minmax", "none"] = "standard"  # fitted on the training split
+    augment: list[dict[str, Any]] = Field(default_factory=list)  # per-batch augmentations
+    sampling: str | dict[str, Any] = "none"  # none | undersample | oversample | smote | ...
+    options: dict[str, Any] = Field(default_factory=dict)  # source-specific (e.g. n_samples)
+
+    @model_validator(mode="after")
+    def _fractions_leave_training_data(self) -> DataConfig:
+        if self.valid + self.test >= 0.95:
+            raise ValueError(
+                f"valid + test must leave at least 5% for training, got {self.valid + self.test:g}"
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------------- models
+class ModelBase(Section):
+    activation: Activation = "relu"
+    norm: Norm = "none"
+    dropout: Probability = 0.0
+    init: Init = "default"
+
+
+class MLPConfig(ModelBase):
+    kind: Literal["mlp"] = "mlp"
+    hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [256, 256])
+
+
+class CNN1dConfig(ModelBase):
+    kind: Literal["cnn1d"] = "cnn1d"
+    channels: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [32, 32, 64, 64, 128, 128]
+    )
+    kernel_size: Annotated[int, Field(ge=1)] = 5
+    pool_every: Annotated[int, Field(ge=0)] = 2  # max-pool by 2 after every N conv layers; 0: never
+    residual: bool = False  # add skip connections around pairs of conv layers
+    hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)  # dense layers on top
+    norm: Norm = "batch"
+
+
+class CNN2dConfig(CNN1dConfig):
+    kind: Literal["cnn2d"] = "cnn2d"  # type: ignore[assignment]
+    channels: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [32, 32, 64, 64])
+    kernel_size: Annotated[int, Field(ge=1)] = 3
+
+
+class RNNConfig(ModelBase):
+    kind: Literal["rnn"] = "rnn"
+    cell: Literal["rnn", "lstm", "gru"] = "lstm"
+    hidden_size: Annotated[int, Field(ge=1)] = 128
+    layers: Annotated[int, Field(ge=1)] = 1
+    bidirectional: bool = False
+    pooling: Literal["last", "mean"] = "last"  # how the sequence is summarised for the head
+    activation: Activation = "tanh"  # the plain-rnn cell's nonlinearity (tanh or relu)
+
+
+ModelConfig = Annotated[
+    MLPConfig | CNN1dConfig | CNN2dConfig | RNNConfig, Field(discriminator="kind")
+]
+MODEL_CONFIGS: dict[str, type[ModelBase]] = {
+    "mlp": MLPConfig,
+    "cnn1d": CNN1dConfig,
+    "cnn2d": CNN2dConfig,
+    "rnn": RNNConfig,
+}
+
+
+# -------------------------------------------------------------------------------------- train
+class OptimizerConfig(Section):
+    name: Literal["sgd", "adam", "adamw", "adagrad", "rmsprop"] = "adam"
+    lr: Annotated[float, Field(gt=0.0, le=10.0)] = 1e-3
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0.0  # L2 (decoupled for adamw)
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # sgd and rmsprop
+    nesterov: bool = False  # sgd only
+    betas: tuple[Probability, Probability] = (0.9, 0.999)  # adam and adamw
+
+
+class ScheduleConfig(Section):
+    name: Literal["constant", "step", "exponential", "cosine", "one_cycle", "plateau"] = "constant"
+    warmup_epochs: Annotated[float, Field(ge=0.0)] = 0.0  # linear warm-up from lr/100
+    step_epochs: Annotated[int, Field(ge=1)] = 30  # step: decay every N epochs
+    gamma: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1  # step: factor; exponential: per epoch
+    min_lr_ratio: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0  # cosine/one_cycle floor (x lr)
+    pct_start: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.3  # one_cycle: share of rising lr
+    patience: Annotated[int, Field(ge=0)] = 5  # plateau: epochs without improvement
+    factor: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.1  # plateau: lr multiplier
+
+
+class EarlyStoppingConfig(Section):
+    patience: Annotated[int, Field(ge=1)] = 10
+    monitor: str = "valid_loss"  # any logged metric, e.g. valid_accuracy
+    mode: Literal["auto", "min", "max"] = "auto"  # auto: max for accuracy-like, min otherwise
+    min_delta: Annotated[float, Field(ge=0.0)] = 0.0
+
+
+class TrainConfig(Section):
+    epochs: Annotated[int, Field(ge=1, le=100_000)] = 20
+    batch_size: Annotated[int, Field(ge=1)] | Literal["full"] = 128  # full: full-batch GD
+    loss: str | None = None  # default by task: cross_entropy or mse
+    label_smoothing: Probability = 0.0  # cross_entropy only
+    class_weights: Literal["balanced"] | list[Annotated[float, Field(gt=0)]] | None = None
+    huber_delta: Annotated[float, Field(gt=0.0)] = 1.0
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    l1: Annotated[float, Field(ge=0.0)] = 0.0  # L1 penalty on weights (not biases/norms)
+    grad_clip: Annotated[float, Field(gt=0.0)] | None = None  # max global gradient norm
+    early_stopping: EarlyStoppingConfig | None = None
+    monitor: str = "valid_loss"  # metric that picks the best checkpoint
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mixed_precision: bool = False  # bf16/fp16 autocast on CUDA; ignored on CPU
+
+    @field_validator("early_stopping", mode="before")
+    @classmethod
+    def _patience_shorthand(cls, value: Any) -> Any:
+        return (
+            {"patience": value} if isinstance(value, int) and not isinstance(value, bool) else value
+        )
+
+
+# ------------------------------------------------------------------------------- experiment
+class ExperimentConfig(Section):
+    name: str = "experiment"
+    seed: Annotated[int, Field(ge=0)] = 0
+    task: Literal["classification", "regression"] = "classification"
+    data: DataConfig
+    model: ModelConfig = Field(default_factory=MLPConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_kind_defaults_to_mlp(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
+            raw = {**raw, "model": {"kind": "mlp", **raw["model"]}}
+        return raw
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        if not value or any(c in value for c in "/\\\0") or value.startswith("."):
+            raise ValueError("must be a plain folder name (no slashes, not starting with '.')")
+        return value

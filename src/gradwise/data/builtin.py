@@ -1,0 +1,144 @@
+"""Built-in offline datasets: MNIST-1D (generated, cached) and scikit-learn's bundled sets.
+
+MNIST-1D is *generated* with ``mnist1d.data.make_dataset`` (never ``get_dataset``, which
+downloads). Generation takes seconds, so the arrays are cached in-process and on disk as an
+``.npz`` whose name holds a hash of the generation arguments.
+
+Reference: Greydanus & Kobak, "Scaling down deep learning with MNIST-1D", ICML 2024.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradwise._io import atomic_write
+from gradwise.data.raw import BUILTINS, SOURCE_KINDS, RawData, lookup, take_options
+from gradwise.errors import DataError
+from gradwise.registry import Registry
+
+MNIST1D_ARRAYS = ("x", "y", "x_test", "y_test")
+
+
+def cache_dir() -> Path:
+    """``$GRADWISE_CACHE_DIR``, else ``$XDG_CACHE_HOME/gradwise``, else ``~/.cache/gradwise``."""
+    if os.environ.get("GRADWISE_CACHE_DIR"):
+        return Path(os.environ["GRADWISE_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "gradwise"
+    return Path.home() / ".cache" / "gradwise"
+
+
+def mnist1d_args(options: dict[str, Any]) -> dict[str, Any]:
+    """The default ``make_dataset`` arguments with ``data.options`` overrides applied."""
+    from mnist1d.data import get_dataset_args
+
+    defaults = get_dataset_args(as_dict=True)
+    defaults.pop("url", None)  # only get_dataset (the downloader) uses it
+    return take_options(options, defaults, "mnist1d")
+
+
+def mnist1d_cache_path(args: dict[str, Any]) -> Path:
+    key = json.dumps(args, sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cache_dir() / f"mnist1d-{digest}.npz"
+
+
+def _generate_mnist1d(args: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Run ``make_dataset``; it reseeds the global RNGs, so their state is put back after."""
+    from mnist1d.data import make_dataset
+    from mnist1d.utils import ObjectView
+
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        dataset = make_dataset(ObjectView(dict(args)))
+    except (TypeError, ValueError, ZeroDivisionError) as err:
+        raise DataError(f"data.options: mnist1d could not be generated with {args}: {err}") from err
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    return {
+        "x": np.asarray(dataset["x"], dtype=np.float32),
+        "y": np.asarray(dataset["y"], dtype=np.int64),
+        "x_test": np.asarray(dataset["x_test"], dtype=np.float32),
+        "y_test": np.asarray(dataset["y_test"], dtype=np.int64),
+    }
+
+
+@functools.cache
+def _mnist1d_arrays(args_json: str) -> dict[str, np.ndarray]:
+    args = json.loads(args_json)
+    path = mnist1d_cache_path(args)
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return {name: stored[name] for name in MNIST1D_ARRAYS}
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file is regenerated and replaced
+    arrays = _generate_mnist1d(args)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez(handle, **arrays)
+
+    with contextlib.suppress(OSError):  # an unwritable cache only costs time
+        atomic_write(path, write)
+    return arrays
+
+
+def load_mnist1d(options: dict[str, Any]) -> dict[str, np.ndarray]:
+    """MNIST-1D arrays (copies): x (n, 40) float32, y (n,) int64 and the fixed test split."""
+    args = mnist1d_args(options)
+    arrays = _mnist1d_arrays(json.dumps(args, sort_keys=True))
+    return {name: array.copy() for name, array in arrays.items()}
+
+
+@BUILTINS.register("mnist1d")
+def read_mnist1d(name: str, options: dict[str, Any], seed: int) -> RawData:
+    arrays = load_mnist1d(options)
+    # (n, 40) -> (n, 1, 40): one channel, so 1-D convolutions apply directly
+    return RawData(
+        source="mnist1d",
+        x=arrays["x"][:, None, :],
+        y=arrays["y"],
+        x_test=arrays["x_test"][:, None, :],
+        y_test=arrays["y_test"],
+        input_kind="signal",
+    )
+
+
+# ------------------------------------------------------------------------------ scikit-learn
+SKLEARN_SETS: Registry[str] = Registry("scikit-learn dataset", key="data.source")
+for _name in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
+    SKLEARN_SETS.register(_name)(f"load_{_name}")
+
+
+@SOURCE_KINDS.register("sklearn")
+def read_sklearn(name: str, options: dict[str, Any], seed: int) -> RawData:
+    """``sklearn:NAME``: a bundled set as a table with a ``target`` column (class names as labels).
+
+    ``sklearn:digits`` with ``data.options.as_image: true`` gives (n, 1, 8, 8) images in [0, 1].
+    """
+    loader_name = lookup(SKLEARN_SETS, name, "scikit-learn dataset")  # before the slow import
+    import sklearn.datasets
+
+    defaults = {"as_image": False} if name == "digits" else {}
+    opts = take_options(options, defaults, f"sklearn:{name}")
+    bunch = getattr(sklearn.datasets, loader_name)(as_frame=True)
+    source = f"sklearn:{name}"
+    if opts.get("as_image"):
+        images = np.asarray(bunch.images, dtype=np.float32)[:, None] / 16.0  # (n, 1, 8, 8)
+        return RawData(source=source, x=images, y=np.asarray(bunch.target), input_kind="image")
+    table = bunch.frame.copy()
+    names = bunch.get("target_names")
+    if names is not None and name != "digits":  # readable labels: 'setosa', not 0
+        table["target"] = np.asarray(names, dtype=object)[table["target"].to_numpy()]
+    return RawData(source=source, table=table, default_target="target")

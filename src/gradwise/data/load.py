@@ -1,0 +1,227 @@
+"""From ``data:`` to arrays: read the source, split by seed, fit preprocessing on train only.
+
+``load_splits`` is what the engine calls; it returns float32 features and encoded targets for
+the three splits, the fitted :class:`Preprocessor` and a JSON-able dataset profile.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gradwise._io import to_jsonable
+from gradwise.config.schema import DataConfig
+from gradwise.data.preprocess import Preprocessor
+from gradwise.data.raw import GENERIC_OPTIONS, RawData
+from gradwise.data.sources import read_source
+from gradwise.data.split import plain_split, split_sizes, stratified_split
+from gradwise.data.targets import TargetEncoder, label_list
+from gradwise.errors import DataError, did_you_mean
+
+
+@dataclass
+class Splits:
+    """Model-ready arrays: x float32 (n, *feature_shape); y int64 (n,) or float32 (n,) / (n, k)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    preprocessor: Preprocessor  # fitted on the training split only
+    profile: dict[str, Any]  # JSON-able description of the dataset and the splits
+    # rows of the source in each split ("test" indexes the source's fixed test split if any)
+    indices: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Examples:
+    """Inputs and targets of a source, before splitting."""
+
+    features: pd.DataFrame | np.ndarray
+    targets: np.ndarray  # (n,) or (n, k), labels or numbers as read
+    target_names: list[str] | None
+    test_features: np.ndarray | None = None  # a fixed test split (arrays only)
+    test_targets: np.ndarray | None = None
+
+
+def load_splits(data: DataConfig, task: str, seed: int) -> Splits:
+    """Read ``data.source``, split it (by ``seed``; stratified for classification), fit the
+    preprocessing on the training split and transform all three splits."""
+    return splits_from_raw(read_source(data, seed), data, task, seed)
+
+
+def examples_of(raw: RawData, data: DataConfig) -> Examples:
+    """Pick the input columns and the target column(s) of a table, or the arrays x/y."""
+    if raw.table is None:
+        if data.features is not None:
+            raise DataError(
+                f"data.features: selects table columns, but '{raw.source}' holds arrays"
+            )
+        assert raw.x is not None and raw.y is not None, "array sources give x and y"
+        return Examples(raw.x, raw.y, None, raw.x_test, raw.y_test)
+    table = raw.table
+    columns = [str(c) for c in table.columns]
+    target = data.target if data.target is not None else raw.default_target
+    if target is None:
+        raise DataError(
+            f"data.target: required for the table '{raw.source}': name the label column "
+            f"(columns: {', '.join(columns)})"
+        )
+    names = [target] if isinstance(target, str) else list(target)
+    for name in [*names, *(data.features or [])]:
+        if name not in table.columns:
+            key = "data.target" if name in names else "data.features"
+            raise DataError(
+                f"{key}: column '{name}' not found in '{raw.source}'"
+                f"{did_you_mean(name, columns)}; columns: {', '.join(columns)}"
+            )
+    chosen = data.features or [c for c in table.columns if c not in names]
+    overlap = [c for c in chosen if c in names]
+    if overlap:
+        raise DataError(f"data.features: {overlap} is also the target; a target is not an input")
+    values = table[names[0]].to_numpy() if len(names) == 1 else table[names].to_numpy()
+    return Examples(table[chosen].reset_index(drop=True), values, names)
+
+
+def _drop_missing_targets(examples: Examples, source: str) -> tuple[Examples, np.ndarray]:
+    """Drop rows without a target (with a warning); also give the source rows that were kept."""
+    targets = np.asarray(examples.targets, dtype=object)
+    missing = pd.DataFrame(targets.reshape(len(targets), -1)).isna().any(axis=1).to_numpy()
+    kept = np.flatnonzero(~missing)
+    if not missing.any():
+        return examples, kept
+    warnings.warn(
+        f"{source}: dropped {int(missing.sum())} row(s) with a missing target "
+        f"{examples.target_names or 'y'}",
+        stacklevel=3,
+    )
+    features = _rows(examples.features, kept)
+    thinned = Examples(features, examples.targets[kept], examples.target_names)
+    thinned.test_features, thinned.test_targets = examples.test_features, examples.test_targets
+    return thinned, kept
+
+
+def _rows(features: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFrame | np.ndarray:
+    if isinstance(features, pd.DataFrame):
+        return features.iloc[index].reset_index(drop=True)
+    return features[index]
+
+
+def splits_from_raw(raw: RawData, data: DataConfig, task: str, seed: int) -> Splits:
+    """:func:`load_splits` for data already read."""
+    examples, kept = _drop_missing_targets(examples_of(raw, data), raw.source)
+    n, n_dropped = len(kept), len(raw) - len(kept)
+    TargetEncoder.fit(examples.targets, task, examples.target_names)  # whole-data checks first
+    n_fixed = 0 if examples.test_features is None else len(examples.test_features)
+    n_valid, n_test = split_sizes(n, data.valid, data.test, n_fixed)
+    if n - n_valid - n_test < 2:
+        raise DataError(
+            f"data: '{raw.source}' has {n} rows, too few for "
+            f"valid={data.valid} and test={data.test}"
+        )
+    stratify = task == "classification"
+    if stratify:
+        codes = pd.factorize(pd.Series(label_list(examples.targets, as_text=True)))[0]
+        train, valid, test = stratified_split(codes, n_valid, n_test, seed)
+    else:
+        train, valid, test = plain_split(n, n_valid, n_test, seed)
+
+    scale_target = bool(data.options.get("scale_target", GENERIC_OPTIONS["scale_target"]))
+    features, targets = examples.features, examples.targets
+    pre = Preprocessor.fit(
+        _rows(features, train),
+        targets[train],
+        task=task,
+        scale=data.scale,
+        target_names=examples.target_names,
+        scale_target=scale_target,
+    )
+    if examples.test_features is not None:  # the source's fixed test split
+        test_x, test_y = examples.test_features, examples.test_targets
+    else:
+        test_x, test_y = _rows(features, test), targets[test]
+
+    def encode(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        # a rare category may be missing from the training rows: all-zero, with a warning
+        return pre.transform_features(x, warn_missing=False, unseen="zeros"), pre.encode_target(y)
+
+    x_train, y_train = encode(_rows(features, train), targets[train])
+    x_valid, y_valid = encode(_rows(features, valid), targets[valid])
+    x_test, y_test = encode(test_x, test_y)
+    missing = _missing_values(features)
+    imputed = [name for name in missing if name in {s["name"] for s in pre.columns or []}]
+    if imputed:
+        warnings.warn(
+            f"{raw.source}: imputed missing values (training median/mode) in column(s) "
+            + ", ".join(f"{name} ({missing[name]})" for name in imputed),
+            stacklevel=2,
+        )
+    profile = build_profile(
+        raw,
+        task,
+        pre,
+        missing,
+        n_dropped,
+        stratify,
+        (y_train, y_valid, y_test),
+        fixed_test=n_fixed > 0,
+    )
+    indices = {"train": kept[train], "valid": kept[valid]}
+    indices["test"] = np.arange(n_fixed) if n_fixed else kept[test]
+    return Splits(x_train, y_train, x_valid, y_valid, x_test, y_test, pre, profile, indices)
+
+
+def _missing_values(features: pd.DataFrame | np.ndarray) -> dict[str, int]:
+    """Missing cells per table column (before imputation), for columns that have any."""
+    if not isinstance(features, pd.DataFrame):
+        return {}
+    counts = features.isna().sum()
+    return {str(name): int(count) for name, count in counts.items() if count > 0}
+
+
+def build_profile(
+    raw: RawData,
+    task: str,
+    pre: Preprocessor,
+    missing: dict[str, int],
+    n_dropped: int,
+    stratified: bool,
+    targets: tuple[np.ndarray, np.ndarray, np.ndarray],
+    fixed_test: bool,
+) -> dict[str, Any]:
+    """The dataset profile (JSON-able): size, dimensionality, columns, missing values, classes."""
+    columns = pre.columns or []
+    sizes = {name: len(y) for name, y in zip(("train", "valid", "test"), targets, strict=True)}
+    profile: dict[str, Any] = {
+        "source": raw.source,
+        "task": task,
+        "input_kind": pre.input_kind,
+        "rows": sum(sizes.values()),
+        "features": int(np.prod(pre.feature_shape)),
+        "feature_shape": list(pre.feature_shape),
+        "target": pre.target.names,
+        "numeric_columns": [c["name"] for c in columns if c["kind"] == "numeric"],
+        "categorical_columns": [c["name"] for c in columns if c["kind"] == "categorical"],
+        "dropped_columns": list(pre.dropped_columns),
+        "missing_values": missing,
+        "rows_dropped_missing_target": n_dropped,
+        "splits": sizes,
+        "fixed_test_split": fixed_test,
+        "stratified": stratified,
+    }
+    if pre.classes is not None:
+        counts = {
+            name: np.bincount(y, minlength=len(pre.classes)).tolist()
+            for name, y in zip(("train", "valid", "test"), targets, strict=True)
+        }
+        train_counts = np.asarray(counts["train"])
+        profile["classes"] = pre.classes
+        profile["class_counts"] = counts
+        profile["imbalance_ratio"] = float(train_counts.max() / max(train_counts.min(), 1))
+    return to_jsonable(profile)

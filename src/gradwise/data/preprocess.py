@@ -1,0 +1,231 @@
+"""The fitted preprocessing of a run: features in, float32 arrays out; targets both ways.
+
+Fitted on the training split only, stored in the run directory as ``preprocess.json``
+(:meth:`Preprocessor.to_dict`) and reloaded by predict/evaluate (:meth:`Preprocessor.from_dict`).
+Tables are encoded column by column (:mod:`.tabular`); arrays are scaled per feature (n, f) or
+per channel (n, c, ...).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gradwise.data import tabular
+from gradwise.data.raw import RawData, kind_of_shape
+from gradwise.data.targets import TargetEncoder
+from gradwise.errors import CheckpointError, DataError
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Preprocessor:
+    """Feature encoding and scaling plus target encoding, fitted on the training split."""
+
+    task: str  # classification | regression
+    feature_shape: tuple[int, ...]  # one example after encoding, e.g. (12,), (1, 40), (3, 32, 32)
+    input_kind: str  # tabular | signal | image
+    scale: str  # standard | minmax | none
+    target: TargetEncoder
+    columns: list[tabular.ColumnSpec] | None = None  # tables: one spec per kept input column
+    dropped_columns: list[str] = field(default_factory=list)  # constant in training
+    offset: list[float] | None = None  # arrays: per feature (n, f) or per channel (n, c, ...)
+    factor: list[float] | None = None
+
+    # ---------------------------------------------------------------------------- fitting
+    @classmethod
+    def fit(
+        cls,
+        features: pd.DataFrame | np.ndarray,
+        targets: np.ndarray,
+        *,
+        task: str,
+        scale: str = "standard",
+        target_names: list[str] | None = None,
+        scale_target: bool = True,
+    ) -> Preprocessor:
+        """Fit on training features (a table or an (n, ...) array) and training targets."""
+        target = TargetEncoder.fit(targets, task, target_names, scale_target)
+        if isinstance(features, pd.DataFrame):
+            columns, dropped = tabular.fit_columns(features, scale)
+            width = len(tabular.feature_names(columns))
+            if width == 0:
+                raise DataError(
+                    "no usable feature columns: every input column is constant in training "
+                    f"({', '.join(dropped) or 'none given'})"
+                )
+            return cls(task, (width,), "tabular", scale, target, columns, dropped)
+        x = np.asarray(features, dtype=np.float64)
+        _check_finite(x, "x")
+        axis = 0 if x.ndim == 2 else (0, *range(2, x.ndim))  # per feature / per channel
+        offset, factor = tabular.scale_stats(x, scale, axis)
+        return cls(
+            task,
+            tuple(x.shape[1:]),
+            kind_of_shape(x.shape[1:]),
+            scale,
+            target,
+            offset=offset.tolist(),
+            factor=factor.tolist(),
+        )
+
+    # ---------------------------------------------------------------------------- features
+    @property
+    def is_table(self) -> bool:
+        return self.columns is not None
+
+    @property
+    def feature_names(self) -> list[str]:
+        if self.columns is not None:
+            return tabular.feature_names(self.columns)
+        return [f"x{i}" for i in range(int(np.prod(self.feature_shape)))]
+
+    @property
+    def classes(self) -> list[Any] | None:
+        """Class labels (JSON scalars) in index order; None for regression."""
+        return self.target.classes
+
+    @property
+    def n_outputs(self) -> int:
+        """Model outputs: one per class, or one per regression target."""
+        return self.target.n_outputs
+
+    def transform_features(
+        self,
+        data: pd.DataFrame | np.ndarray | RawData,
+        *,
+        warn_missing: bool = True,
+        unseen: str = "error",
+    ) -> np.ndarray:
+        """Encode new inputs like the training data → float32 (n, *feature_shape).
+
+        Raises DataError for missing columns, unseen categories (unless ``unseen="zeros"``,
+        which encodes them as all-zero one-hot rows, with a warning) or a wrong array shape.
+        Missing values are imputed with the training statistics (one warning naming the columns
+        unless ``warn_missing`` is false).
+        """
+        if isinstance(data, RawData):
+            data = data.table if data.table is not None else data.x
+        if self.columns is not None:
+            if not isinstance(data, pd.DataFrame):
+                raise DataError("input must be a table with the training columns, got an array")
+            encoded, report = tabular.transform_table(data, self.columns, unseen)
+            if report.imputed and warn_missing:
+                warnings.warn(
+                    f"imputed missing values in column(s) {', '.join(report.imputed)} "
+                    "with training medians/modes",
+                    stacklevel=2,
+                )
+            if report.unseen:
+                warnings.warn(
+                    "categories not seen in training, encoded as all-zero: "
+                    + "; ".join(
+                        f"{name}: {', '.join(map(repr, values[:5]))}"
+                        + (" ..." if len(values) > 5 else "")
+                        for name, values in report.unseen.items()
+                    ),
+                    stacklevel=2,
+                )
+            return encoded
+        x = self._as_array(data)
+        # per feature for (n, f); per channel for (n, c, ...): broadcast over rows and positions
+        shape = (1, -1) if x.ndim == 2 else (1, -1, *([1] * (x.ndim - 2)))
+        offset = np.asarray(self.offset).reshape(shape)
+        factor = np.asarray(self.factor).reshape(shape)
+        return ((x - offset) / factor).astype(np.float32)
+
+    def _as_array(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
+        x = np.asarray(data.to_numpy() if isinstance(data, pd.DataFrame) else data)
+        if x.dtype.kind not in "biuf":
+            raise DataError(f"input must hold numbers, found dtype {x.dtype}")
+        x = x.astype(np.float64)
+        if x.ndim >= 1 and x.shape[1:] != self.feature_shape:
+            if (
+                x.ndim >= 2
+                and int(np.prod(x.shape[1:])) == int(np.prod(self.feature_shape))
+                and (1 in self.feature_shape or x.ndim == 2)
+            ):
+                x = x.reshape(len(x), *self.feature_shape)  # e.g. (n, 40) for (1, 40)
+            else:
+                raise DataError(
+                    f"input rows have shape {x.shape[1:]}, expected {self.feature_shape} "
+                    "as in training"
+                )
+        _check_finite(x, "input")
+        return x
+
+    # ---------------------------------------------------------------------------- targets
+    def encode_target(self, values: Any) -> np.ndarray:
+        """Labels → int64 class indices, or numbers → standardized float32 (n,) / (n, k)."""
+        return self.target.encode(values)
+
+    def decode_predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """Class labels from indices or scores (n, classes); regression values un-standardized."""
+        return self.target.decode(outputs)
+
+    def targets_of(self, raw: RawData) -> np.ndarray | None:
+        """The target values in a file read for evaluate (None when it has no targets)."""
+        if raw.table is None:
+            return raw.y
+        names = self.target.names or []
+        if not names or any(n not in raw.table.columns for n in names):
+            return None
+        return raw.table[names[0]].to_numpy() if len(names) == 1 else raw.table[names].to_numpy()
+
+    def reader_options(self) -> dict[str, Any]:
+        """Options for :func:`read_input_file` so new images match the training shape."""
+        if self.input_kind != "image":
+            return {}
+        return {"channels": self.feature_shape[0], "image_size": list(self.feature_shape[1:])}
+
+    # ---------------------------------------------------------------------------- storage
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types only; :meth:`from_dict` restores an identical preprocessor."""
+        return {
+            "version": FORMAT_VERSION,
+            "task": self.task,
+            "feature_shape": list(self.feature_shape),
+            "input_kind": self.input_kind,
+            "scale": self.scale,
+            "target": self.target.to_dict(),
+            "columns": self.columns,
+            "dropped_columns": list(self.dropped_columns),
+            "offset": self.offset,
+            "factor": self.factor,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
+        if not isinstance(d, dict) or d.get("version") != FORMAT_VERSION:
+            found = d.get("version") if isinstance(d, dict) else type(d).__name__
+            raise CheckpointError(
+                f"preprocess.json: expected format version {FORMAT_VERSION}, found {found!r}"
+            )
+        try:
+            return cls(
+                task=d["task"],
+                feature_shape=tuple(d["feature_shape"]),
+                input_kind=d["input_kind"],
+                scale=d["scale"],
+                target=TargetEncoder.from_dict(d["target"]),
+                columns=d["columns"],
+                dropped_columns=list(d["dropped_columns"]),
+                offset=d["offset"],
+                factor=d["factor"],
+            )
+        except (KeyError, TypeError) as err:
+            raise CheckpointError(f"preprocess.json: missing or malformed entry {err}") from err
+
+
+def _check_finite(x: np.ndarray, name: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise DataError(
+            f"{name} contains {int(bad.sum())} missing or infinite values; "
+            "arrays must be complete (tables are imputed, arrays are not)"
+        )

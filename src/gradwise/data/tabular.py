@@ -1,0 +1,219 @@
+"""Column-wise encoding of tables: impute, one-hot encode, scale — fitted on training rows.
+
+Each kept column is described by a JSON-able spec::
+
+    {"name": "age", "kind": "numeric", "fill": 41.0, "offset": 39.2, "factor": 12.1}
+    {"name": "city", "kind": "categorical", "fill": "Paris", "categories": ["Lyon", "Paris"]}
+
+Numeric columns are imputed with the training median, then scaled ``(v - offset) / factor``;
+categorical columns (object, string, category, bool) are imputed with the training mode and
+one-hot encoded over the training categories (one-hot columns are not scaled).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gradwise.errors import DataError
+
+ColumnSpec = dict[str, Any]
+MANY_CATEGORIES = 100  # more than this in one column is probably an identifier
+
+
+def json_scalar(value: Any) -> Any:
+    """A plain JSON scalar for a table cell or label (numpy types unwrapped, others as text)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+def column_kind(series: pd.Series) -> str:
+    """``'numeric'`` or ``'categorical'``; numbers stored as objects count as numeric."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(
+        series.dtype
+    ):
+        if pd.api.types.is_complex_dtype(series.dtype):
+            raise DataError(f"column '{series.name}': complex numbers are not supported")
+        return "numeric"
+    if series.dtype == object:
+        present = series.dropna()
+        if len(present) and all(
+            isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in present
+        ):
+            return "numeric"
+    return "categorical"
+
+
+def numeric_values(series: pd.Series, where: str = "") -> np.ndarray:
+    """Column as float64 with NaN for missing (and for ±inf); text that is no number → DataError."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):  # seconds since the epoch
+        values = series.map(lambda t: t.timestamp() if pd.notna(t) else np.nan)
+        return values.to_numpy(dtype=np.float64)
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna() & series.notna()
+    if bad.any():
+        example = series[bad].iloc[0]
+        raise DataError(f"{where}column '{series.name}': expected numbers, found {example!r}")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def category_values(series: pd.Series, as_text: bool) -> list[Any]:
+    """Column cells as JSON scalars (``None`` for missing); text when the categories are text."""
+    return [
+        None if pd.isna(v) else (str(json_scalar(v)) if as_text else json_scalar(v))
+        for v in series.astype(object)
+    ]
+
+
+def scale_stats(values: np.ndarray, scale: str, axis: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(offset, factor) so that ``(v - offset) / factor`` is standardized / min-max scaled."""
+    if scale == "standard":
+        offset, factor = values.mean(axis=axis), values.std(axis=axis)
+    elif scale == "minmax":
+        offset = values.min(axis=axis)
+        factor = values.max(axis=axis) - offset
+    elif scale == "none":
+        shape = np.delete(np.array(values.shape), axis)
+        return np.zeros(shape), np.ones(shape)
+    else:
+        raise DataError(f"data.scale: expected standard, minmax or none, found '{scale}'")
+    factor = np.where(factor > 0, factor, 1.0)  # constant inputs are left unscaled
+    return np.asarray(offset, dtype=np.float64), np.asarray(factor, dtype=np.float64)
+
+
+def fit_columns(table: pd.DataFrame, scale: str) -> tuple[list[ColumnSpec], list[str]]:
+    """Specs for the training ``table``'s columns, and the names of columns dropped as constant."""
+    specs: list[ColumnSpec] = []
+    dropped: list[str] = []
+    for name in table.columns:
+        series = table[name]
+        if column_kind(series) == "numeric":
+            values = numeric_values(series)
+            present = values[~np.isnan(values)]
+            if len(np.unique(present)) <= 1:
+                dropped.append(str(name))
+                continue
+            fill = float(np.median(present))
+            offset, factor = scale_stats(np.where(np.isnan(values), fill, values), scale)
+            specs.append(
+                {
+                    "name": str(name),
+                    "kind": "numeric",
+                    "fill": fill,
+                    "offset": float(offset),
+                    "factor": float(factor),
+                }
+            )
+        else:
+            cells = [v for v in category_values(series, as_text=False) if v is not None]
+            as_text = any(isinstance(v, str) for v in cells)
+            cells = [str(v) for v in cells] if as_text else cells
+            counts = Counter(cells)
+            if len(counts) <= 1:
+                dropped.append(str(name))
+                continue
+            categories = sorted(counts, key=sort_key)
+            if len(categories) > MANY_CATEGORIES:
+                warnings.warn(
+                    f"column '{name}' has {len(categories)} categories, one-hot encoded into as "
+                    "many features; leave identifier-like columns out with data.features",
+                    stacklevel=2,
+                )
+            top = max(counts.values())
+            fill = next(c for c in categories if counts[c] == top)  # the mode; ties: first
+            specs.append(
+                {"name": str(name), "kind": "categorical", "fill": fill, "categories": categories}
+            )
+    return specs, dropped
+
+
+def missing_columns(table: pd.DataFrame, specs: list[ColumnSpec]) -> list[str]:
+    return [s["name"] for s in specs if s["name"] not in table.columns]
+
+
+@dataclass
+class TransformReport:
+    """What :func:`transform_table` had to repair: imputed columns, unseen categories."""
+
+    imputed: list[str] = field(default_factory=list)
+    unseen: dict[str, list[Any]] = field(default_factory=dict)  # column -> unseen values
+
+
+def transform_table(
+    table: pd.DataFrame, specs: list[ColumnSpec], unseen: str = "error"
+) -> tuple[np.ndarray, TransformReport]:
+    """Encode ``table`` with fitted specs → (n, features) float32, and what was repaired.
+
+    An unseen category raises a DataError, or with ``unseen="zeros"`` gets an all-zero one-hot
+    row (used for the valid/test splits, where a rare category may miss the training split).
+    """
+    absent = missing_columns(table, specs)
+    if absent:
+        found = ", ".join(map(str, table.columns[:20])) + (" ..." if table.shape[1] > 20 else "")
+        raise DataError(
+            f"input is missing column(s) {', '.join(map(repr, absent))} used in training "
+            f"(found: {found})"
+        )
+    blocks: list[np.ndarray] = []
+    report = TransformReport()
+    for spec in specs:
+        series = table[spec["name"]]
+        if spec["kind"] == "numeric":
+            values = numeric_values(series)
+            gaps = np.isnan(values)
+            if gaps.any():
+                report.imputed.append(spec["name"])
+                values[gaps] = spec["fill"]
+            blocks.append(((values - spec["offset"]) / spec["factor"])[:, None])  # (n, 1)
+            continue
+        categories = spec["categories"]
+        cells = category_values(series, as_text=isinstance(categories[0], str))
+        if any(v is None for v in cells):
+            report.imputed.append(spec["name"])
+            cells = [spec["fill"] if v is None else v for v in cells]
+        index = {category: i for i, category in enumerate(categories)}
+        codes = np.fromiter((index.get(v, -1) for v in cells), dtype=np.int64, count=len(cells))
+        known = codes >= 0
+        if not known.all():
+            new = sorted({cells[i] for i in np.flatnonzero(~known)}, key=sort_key)
+            if unseen == "error":
+                shown = ", ".join(map(repr, new[:5])) + (" ..." if len(new) > 5 else "")
+                raise DataError(
+                    f"column '{spec['name']}' has categories not seen in training: {shown} "
+                    f"(known: {', '.join(map(repr, categories[:10]))})"
+                )
+            report.unseen[spec["name"]] = new
+        one_hot = np.zeros((len(cells), len(categories)))  # (n, k)
+        one_hot[np.flatnonzero(known), codes[known]] = 1.0
+        blocks.append(one_hot)
+    encoded = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(table), 0))
+    return encoded.astype(np.float32), report
+
+
+def feature_names(specs: list[ColumnSpec]) -> list[str]:
+    """Names of the encoded features: ``age``, ``city=Lyon``, ``city=Paris``."""
+    names: list[str] = []
+    for spec in specs:
+        if spec["kind"] == "numeric":
+            names.append(spec["name"])
+        else:
+            names += [f"{spec['name']}={c}" for c in spec["categories"]]
+    return names

@@ -1,0 +1,110 @@
+"""The run directory (DESIGN.md §4): where each file lives, and finding runs (torch-free).
+
+runs/<name>-<YYYYmmdd-HHMMSS>/
+    config.yaml          the resolved experiment
+    preprocess.json      the fitted preprocessing (columns, categories, scaling, classes)
+    metrics.jsonl        one line per epoch
+    diagnostics.jsonl    per-layer statistics
+    checkpoints/         last.safetensors + last.state.pt, best.safetensors
+    summary.json         final metrics, best epoch, timings, parameter count, versions
+    report.html
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gradwise.errors import CheckpointError
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def preprocess(self) -> Path:
+        return self.root / "preprocess.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def diagnostics(self) -> Path:
+        return self.root / "diagnostics.jsonl"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.html"
+
+
+def create_run_dir(out_dir: str | Path, name: str) -> RunPaths:
+    """Make ``out_dir/<name>-<timestamp>`` (with ``-2``, ``-3``… if taken)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise CheckpointError(f"--out {out}: exists and is not a folder")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = out / f"{name}-{stamp}"
+    candidate, n = base, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            break
+        except FileExistsError:
+            n += 1
+            candidate = base.with_name(f"{base.name}-{n}")
+    (candidate / "checkpoints").mkdir()
+    return RunPaths(candidate)
+
+
+def open_run(path: str | Path) -> RunPaths:
+    """Check that ``path`` is a run directory (it has a resolved config and preprocessing)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise CheckpointError(f"{root}: no such run directory")
+    paths = RunPaths(root)
+    missing = [p.name for p in (paths.config, paths.preprocess) if not p.is_file()]
+    if missing:
+        raise CheckpointError(f"{root}: not a gradwise run (missing {', '.join(missing)})")
+    return paths
+
+
+def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
+    if not paths.metrics.is_file():
+        return []
+    lines = paths.metrics.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def read_summary(paths: RunPaths) -> dict[str, Any]:
+    if not paths.summary.is_file():
+        return {}
+    try:
+        return json.loads(paths.summary.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+
+
+def find_runs(out_dir: str | Path) -> list[RunPaths]:
+    """Every run directly under ``out_dir``, oldest first."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        return []
+    found = [RunPaths(p) for p in out.iterdir() if (p / "config.yaml").is_file()]
+    return sorted(found, key=lambda r: r.root.stat().st_mtime)

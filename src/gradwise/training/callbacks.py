@@ -1,0 +1,184 @@
+"""Callbacks: the one way to plug into the training loop without touching it.
+
+Every hook is a no-op by default; a callback overrides only what it needs, and the loop calls a
+hook only on the callbacks that override it, so an unused hook costs nothing per step.
+Hooks in order::
+
+    on_fit_start → [on_epoch_start → (on_after_backward → on_batch_end)* → on_epoch_end]* →
+    on_fit_end
+
+``on_after_backward`` sees the gradients before clipping and the optimizer step (diagnostics);
+``on_epoch_end`` receives the epoch's logs (train and valid metrics, lr, time) and may add to
+them or set ``trainer.stop_training``. Callbacks with state that must survive a resume implement
+``state_dict``/``load_state_dict``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gradwise.training.metrics import higher_is_better
+
+if TYPE_CHECKING:
+    import torch
+
+    from gradwise.training.engine import Trainer
+
+HOOKS = (
+    "on_fit_start",
+    "on_epoch_start",
+    "on_after_backward",
+    "on_batch_end",
+    "on_epoch_end",
+    "on_fit_end",
+)
+
+
+class Callback:
+    def on_fit_start(self, trainer: Trainer) -> None: ...
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
+    def on_after_backward(self, trainer: Trainer) -> None: ...
+    def on_batch_end(self, trainer: Trainer, loss: torch.Tensor) -> None: ...
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None: ...
+    def on_fit_end(self, trainer: Trainer, logs: dict[str, Any]) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class CallbackList:
+    """Dispatches each hook only to the callbacks that override it."""
+
+    def __init__(self, callbacks: list[Callback]) -> None:
+        self.callbacks = callbacks
+        for hook in HOOKS:
+            overriding = [
+                getattr(cb, hook)
+                for cb in callbacks
+                if getattr(type(cb), hook) is not getattr(Callback, hook)
+            ]
+            setattr(self, hook, _fan_out(overriding))
+            setattr(self, f"has_{hook}", bool(overriding))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {type(cb).__name__: cb.state_dict() for cb in self.callbacks}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for cb in self.callbacks:
+            cb.load_state_dict(state.get(type(cb).__name__, {}))
+
+
+def _fan_out(methods):
+    if not methods:
+        return lambda *args: None
+    if len(methods) == 1:
+        return methods[0]
+
+    def call_all(*args):
+        for method in methods:
+            method(*args)
+
+    return call_all
+
+
+def monitor_mode(metric: str, mode: str = "auto") -> str:
+    if mode != "auto":
+        return mode
+    return "max" if higher_is_better(metric) else "min"
+
+
+class Monitor:
+    """Tracks the best value of a metric; ``improved(value)`` says whether it got better."""
+
+    def __init__(self, metric: str, mode: str = "auto", min_delta: float = 0.0) -> None:
+        self.metric = metric
+        self.sign = 1.0 if monitor_mode(metric, mode) == "min" else -1.0
+        self.min_delta = min_delta
+        self.best = math.inf
+        self.best_epoch: int | None = None
+
+    def improved(self, value: float | None, epoch: int) -> bool:
+        if value is None or math.isnan(value):
+            return False
+        if self.sign * value < self.best - self.min_delta:
+            self.best, self.best_epoch = self.sign * value, epoch
+            return True
+        return False
+
+    @property
+    def best_value(self) -> float | None:
+        return None if self.best_epoch is None else self.sign * self.best
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = state.get("best", math.inf), state.get("best_epoch")
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(
+        self, monitor: str, patience: int, mode: str = "auto", min_delta: float = 0.0
+    ) -> None:
+        self.monitor = Monitor(monitor, mode, min_delta)
+        self.patience = patience
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if self.monitor.metric not in logs:
+            from gradwise.errors import ConfigError
+
+            raise ConfigError(
+                f"train.early_stopping.monitor: no metric '{self.monitor.metric}';"
+                f" logged metrics: {', '.join(sorted(logs))}"
+            )
+        if self.monitor.improved(logs[self.monitor.metric], epoch):
+            self.wait = 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            trainer.stop_training = True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"monitor": self.monitor.state_dict(), "wait": self.wait}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.monitor.load_state_dict(state.get("monitor", {}))
+        self.wait = state.get("wait", 0)
+
+
+class MetricsLogger(Callback):
+    """Appends one JSON line per epoch to ``metrics.jsonl`` (flushed, so it can be followed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        from gradwise._io import to_jsonable
+
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps(to_jsonable(logs)) + "\n")
+
+
+def truncate_jsonl(path: Path, last_epoch: int) -> None:
+    """Keep only the lines of epochs ≤ ``last_epoch`` (for a resumed run)."""
+    if not path.exists():
+        return
+    from gradwise._io import atomic_write_text
+
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("epoch", 0) <= last_epoch
+    ]
+    atomic_write_text(path, "".join(line + "\n" for line in kept))

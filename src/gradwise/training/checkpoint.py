@@ -1,0 +1,60 @@
+"""Checkpoints: weights as safetensors, training state as a tensors-and-primitives file.
+
+Both load without executing code: safetensors is a plain tensor container, and the state file is
+read with ``torch.load(weights_only=True)``. Each file is written atomically (temp file, rename);
+the epoch is recorded in both so a mismatched pair is detected instead of silently resumed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from gradwise._io import atomic_write
+from gradwise.errors import CheckpointError
+
+WEIGHTS = "{tag}.safetensors"
+STATE = "{tag}.state.pt"
+
+
+def save_weights(folder: Path, tag: str, model: torch.nn.Module, epoch: int) -> Path:
+    tensors = {name: t.detach().contiguous().cpu() for name, t in model.state_dict().items()}
+    path = folder / WEIGHTS.format(tag=tag)
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"epoch": str(epoch)}))
+    return path
+
+
+def save_state(folder: Path, tag: str, state: dict[str, Any]) -> Path:
+    path = folder / STATE.format(tag=tag)
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    return path
+
+
+def load_weights(folder: Path, tag: str, model: torch.nn.Module) -> int:
+    """Load ``tag`` weights into ``model``; returns the epoch they were saved at."""
+    path = folder / WEIGHTS.format(tag=tag)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    try:
+        tensors = load_file(str(path), device="cpu")
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            epoch = int((handle.metadata() or {}).get("epoch", -1))
+        model.load_state_dict(tensors)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot load weights ({str(exc).splitlines()[0]})") from None
+    return epoch
+
+
+def load_state(folder: Path, tag: str) -> dict[str, Any]:
+    path = folder / STATE.format(tag=tag)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no training state to resume from")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any unpickling failure means a damaged or foreign file
+        raise CheckpointError(f"{path}: cannot read training state ({exc})") from None

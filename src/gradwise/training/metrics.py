@@ -1,0 +1,87 @@
+"""Evaluation metrics computed on the device from whole-split outputs.
+
+Classification (``outputs`` are logits ``(N, K)``, or ``(N, 1)`` for a single-logit binary model):
+accuracy, macro-F1 and ROC-AUC (binary: the positive class; multiclass: macro one-vs-rest).
+Regression (``outputs`` and ``targets`` standardized ``(N,)`` or ``(N, T)``): RMSE and MAE in the
+target's original units, and R² = 1 − SS_res / SS_tot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+MAXIMIZED = ("accuracy", "f1", "auc", "r2", "recall", "precision")
+
+
+def higher_is_better(metric_name: str) -> bool:
+    return any(word in metric_name for word in MAXIMIZED)
+
+
+def class_probabilities(outputs: torch.Tensor) -> torch.Tensor:
+    """(N, K) logits → softmax; (N, 1) logit → [1 − p, p]."""
+    if outputs.shape[-1] == 1:
+        positive = torch.sigmoid(outputs.float())
+        return torch.cat([1 - positive, positive], dim=-1)
+    return torch.softmax(outputs.float(), dim=-1)
+
+
+def confusion_matrix(
+    predicted: torch.Tensor, targets: torch.Tensor, n_classes: int
+) -> torch.Tensor:
+    """Counts ``C[i, j]`` of samples of true class i predicted as j."""
+    flat = targets.long() * n_classes + predicted.long()
+    return torch.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def classification_metrics(
+    outputs: torch.Tensor, targets: torch.Tensor, n_classes: int
+) -> dict[str, float]:
+    probabilities = class_probabilities(outputs)  # (N, K)
+    predicted = probabilities.argmax(dim=-1)
+    counts = confusion_matrix(predicted, targets, n_classes).double()
+    true_positive = counts.diagonal()
+    precision = true_positive / counts.sum(0).clamp(min=1)
+    recall = true_positive / counts.sum(1).clamp(min=1)
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    present = counts.sum(1) > 0  # macro average over classes present in the targets
+    metrics = {
+        "accuracy": (true_positive.sum() / counts.sum()).item(),
+        "f1": f1[present].mean().item(),
+    }
+    auc = roc_auc(probabilities, targets, n_classes)
+    if auc is not None:
+        metrics["auc"] = auc
+    return metrics
+
+
+def roc_auc(probabilities: torch.Tensor, targets: torch.Tensor, n_classes: int) -> float | None:
+    """Mann–Whitney form: AUC = (Σ ranks of positives − P(P+1)/2) / (P·N), ties averaged."""
+    from scipy.stats import rankdata
+
+    scores = probabilities.detach().cpu().double().numpy()
+    labels = targets.detach().cpu().numpy()
+    columns = [1] if n_classes == 2 else range(n_classes)
+    aucs = []
+    for k in columns:
+        positive = labels == k
+        n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+        if n_pos == 0 or n_neg == 0:
+            continue
+        ranks = rankdata(scores[:, k])
+        aucs.append((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(np.mean(aucs)) if aucs else None
+
+
+def regression_metrics(
+    outputs: torch.Tensor, targets: torch.Tensor, target_std: torch.Tensor
+) -> dict[str, float]:
+    outputs = outputs.float().reshape(targets.shape)
+    error = (outputs - targets) * target_std  # back to original units
+    ss_res = ((outputs - targets) ** 2).sum(0)
+    ss_tot = ((targets - targets.mean(0)) ** 2).sum(0).clamp(min=1e-12)
+    return {
+        "rmse": error.pow(2).mean().sqrt().item(),
+        "mae": error.abs().mean().item(),
+        "r2": (1 - ss_res / ss_tot).mean().item(),
+    }

@@ -1,0 +1,63 @@
+"""Shared fixtures: a session-wide dataset cache and tiny data files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One dataset cache for the whole session (mnist1d is generated once, not per test)."""
+    if "GRADWISE_CACHE_DIR" not in os.environ:
+        cache = Path(os.environ.get("PYTEST_CACHE_ROOT", tmp_path_factory.getbasetemp().parent))
+        os.environ["GRADWISE_CACHE_DIR"] = str(cache / "gradwise-cache")
+
+
+@pytest.fixture
+def table_csv(tmp_path: Path) -> Path:
+    """A small classification table with a categorical column and missing values."""
+    rng = np.random.default_rng(0)
+    n = 240
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(x1 + 0.5 * x2 + (color == "red") > 0.3, "yes", "no")
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "color": color, "label": label})
+    frame.loc[::17, "x2"] = np.nan
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def regression_csv(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    n = 300
+    x = rng.normal(size=(n, 3))
+    y = 3.0 * x[:, 0] - 2.0 * x[:, 1] + 0.5 * x[:, 2] + 10 + rng.normal(scale=0.1, size=n)
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "price": y})
+    path = tmp_path / "houses.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def tiny_config(source: str, **sections) -> dict:
+    """A fast experiment dict: a small MLP for a few epochs on CPU."""
+    config = {
+        "name": "tiny",
+        "seed": 0,
+        "data": {"source": source},
+        "model": {"kind": "mlp", "hidden": [16]},
+        "train": {"epochs": 3, "batch_size": 32, "device": "cpu"},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    return config
