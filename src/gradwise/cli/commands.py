@@ -58,6 +58,10 @@ def datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 # ----------------------------------------------------------------------------------- init
 def _init_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", help="a built-in dataset name or a data file path")

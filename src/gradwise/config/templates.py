@@ -103,7 +103,7 @@ def starting_config(dataset: str, model: str | None = None, target: str | None =
 # gradwise experiment: {dataset} with {model}. Train it with: gradwise train THIS_FILE
 name: {name}-{model}
 seed: 0
-task: {task}                    # classification | regression
+task: {task:<22}# classification | regression
 data:
   source: {dataset}
 {target_line}  valid: 0.1                  # fractions of the whole data
