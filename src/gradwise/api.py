@@ -24,6 +24,7 @@ from gradwise.config.load import ConfigSource
 from gradwise.data import Preprocessor, load_splits, read_input_file
 from gradwise.errors import CheckpointError, DataError, TrainingError
 from gradwise.experiment import Experiment, build_experiment, resolve_device
+from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins
 from gradwise.models import build_model, count_parameters
 from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
 from gradwise.training import TensorSplit, build_task
@@ -73,6 +74,11 @@ def _run_callbacks(
         es = train.early_stopping
         callbacks.append(EarlyStopping(es.monitor, es.patience, es.mode, es.min_delta))
     callbacks += [MetricsLogger(paths.metrics), Checkpointer(paths.checkpoints, monitor)]
+    load_plugins()
+    for name in RUN_CALLBACKS:
+        plugged = RUN_CALLBACKS.get(name)(config, paths, experiment)
+        if plugged is not None:
+            callbacks.append(plugged)
     callbacks += extra or []
     if progress_wanted(quiet):
         from gradwise.experiment import steps_per_epoch
@@ -173,7 +179,10 @@ def _fit(
         _finish(paths, summary, experiment, "interrupted", fit_started)
         raise
     _finish(paths, summary, experiment, "completed", fit_started)
-    return Run(paths.root)
+    run = Run(paths.root)
+    for name in RUN_FINISHED:
+        RUN_FINISHED.get(name)(run)
+    return run
 
 
 def _finish(

@@ -150,6 +150,16 @@ class TrainConfig(Section):
         )
 
 
+# ------------------------------------------------------------------------ feature sections
+class DiagnoseConfig(Section):
+    enabled: bool = True  # collect per-layer statistics during training
+    every: Annotated[int, Field(ge=1)] = 50  # sample every N optimizer steps
+
+
+class ReportConfig(Section):
+    enabled: bool = True  # write report.html into the run directory after training
+
+
 # ------------------------------------------------------------------------------- experiment
 class ExperimentConfig(Section):
     name: str = "experiment"
@@ -158,6 +168,8 @@ class ExperimentConfig(Section):
     data: DataConfig
     model: ModelConfig = Field(default_factory=MLPConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    diagnose: DiagnoseConfig = Field(default_factory=DiagnoseConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @model_validator(mode="before")
     @classmethod
