@@ -7,6 +7,7 @@ status 2; warnings become one line each.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import warnings
 
@@ -15,12 +16,18 @@ from gradwise.cli.commands import COMMANDS
 from gradwise.cli.output import error, warning_line
 from gradwise.errors import GradwiseError
 
+# Modules that register commands (with ``gradwise.cli.commands.command``) when imported. They
+# must not import torch at module level: `gradwise --help` stays instant.
+COMMAND_MODULES = ("gradwise.cli.commands",)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradwise", description="Train, diagnose, tune and compare deep-learning models."
     )
     parser.add_argument("--version", action="version", version=f"gradwise {__version__}")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         entry = COMMANDS.get(name)
