@@ -21,7 +21,7 @@ model:
 model:
   kind: cnn1d
   channels: [32, 32, 64, 64, 128, 128]   # conv layers and their channels
-  kernel_size: 5
+  kernel_size: 3
   pool_every: 2               # max-pool by 2 after every 2 conv layers
   residual: false             # skip connections around pairs of conv layers
   activation: relu
@@ -55,7 +55,7 @@ model:
 TRAIN_RECIPES = {
     "mlp": (50, 128, "{name: adam, lr: 0.001, weight_decay: 0.0}", "{name: constant}"),
     "cnn1d": (
-        30,
+        20,
         128,
         "{name: adamw, lr: 0.01, weight_decay: 0.01}",
         "{name: one_cycle, pct_start: 0.25}",
