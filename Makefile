@@ -3,7 +3,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean postgres chromium
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -16,16 +16,26 @@ $(STAMP): $(PY) pyproject.toml
 	$(PIP) install -q -e '.[dev,tune,imbalance]'
 	touch $(STAMP)
 
+# PostgreSQL for the shared-storage tuning test; non-fatal where it cannot be installed (the
+# test is then skipped and says why).
+postgres:
+	@bash scripts/postgres.sh install || echo "make: PostgreSQL unavailable: the PostgreSQL tuning test will be skipped"
+
+# Headless Chromium for the report's browser test; non-fatal where it cannot be installed (the
+# test is then skipped and says why).
+chromium:
+	@sh scripts/chromium.sh
+
 demo: $(STAMP)
 	$(VENV)/bin/gradwise train examples/mnist1d-cnn.yaml --out runs
 
-test: $(STAMP)
+test: $(STAMP) postgres chromium
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
-	$(PY) benchmarks/mnist1d.py
+	$(PY) benchmarks/mnist1d_accuracy.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -16,6 +16,8 @@ _LAZY = {
     "train": "gradwise.api",
     "resume": "gradwise.api",
     "Run": "gradwise.api",
+    "tune": "gradwise.tune",  # the package is callable too: gradwise.tune(config)
+    "compare": "gradwise.compare",  # the package is callable too: gradwise.compare(config)
 }
 # The engine lives in ``gradwise.training``: a subpackage named ``train`` would shadow the
 # ``gradwise.train(config)`` function as soon as it was imported.

@@ -284,6 +284,14 @@ class Run:
             raise CheckpointError(f"{self.path}: predict_proba needs a classification run")
         return self.task.probabilities(self._outputs(x)).numpy()
 
+    def doctor(self, write: bool = True) -> list[Any]:
+        """Diagnose this run (as ``gradwise doctor``): its findings, causes first, each with
+        ``code``, ``severity``, ``message``, ``evidence`` and ``remedies``; with ``write``,
+        ``diagnosis.json`` is saved into the run directory."""
+        from gradwise.diagnose.doctor import diagnose
+
+        return diagnose(self.path, write=write).findings
+
     def evaluate(self, data: str | Path | None = None) -> dict[str, float]:
         """Metrics on the run's own test split, or on a labelled file (CSV/Parquet/NPZ)."""
         if data is None:

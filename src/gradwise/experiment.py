@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gradwise.augment.options import parse_sampling
 from gradwise.config.schema import ExperimentConfig
 from gradwise.errors import ConfigError
 from gradwise.models import build_model
@@ -31,7 +32,7 @@ def class_weights(
 ) -> torch.Tensor | None:
     """``balanced``: w_k = N / (K · N_k); a list is used as given."""
     spec = config.train.class_weights
-    if config.data.sampling == "class_weight" and spec is None:
+    if parse_sampling(config.data.sampling)[0] == "class_weight" and spec is None:
         spec = "balanced"
     if spec is None:
         return None
@@ -76,24 +77,58 @@ def steps_per_epoch(n_train: int, batch_size: int | None) -> int:
     return steps - 1 if n_train % batch_size == 1 else steps
 
 
+def training_arrays(config: ExperimentConfig, splits: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The training split after ``data.sampling`` (validation and test are never resampled);
+    the class counts before → after are warned and recorded in ``splits.profile["sampling"]``."""
+    from gradwise.augment.sampling import resample
+
+    classes = splits.preprocessor.classes if config.task == "classification" else None
+    x, y, record = resample(
+        config.data.sampling, config.task, splits.x_train, splits.y_train, config.seed, classes
+    )
+    if record is not None:
+        splits.profile["sampling"] = record
+    return x, y
+
+
+def batch_transforms(
+    config: ExperimentConfig, splits: Any, task: Task, output_dim: int, generator: torch.Generator
+) -> list[Any]:
+    """``data.augment`` built for this run: applied by the trainer to training batches only."""
+    if not config.data.augment:
+        return []
+    from gradwise.augment.compose import AugmentContext, build_batch_transforms
+
+    context = AugmentContext(
+        generator=generator,
+        task=config.task,
+        n_classes=getattr(task, "n_classes", None),
+        output_dim=output_dim,
+        input_kind=splits.preprocessor.input_kind,
+        feature_shape=tuple(splits.preprocessor.feature_shape),
+    )
+    return build_batch_transforms(config.data.augment, context)
+
+
 def build_experiment(
     config: ExperimentConfig, splits: Any, callbacks: list[Callback] | None = None
 ) -> Experiment:
     """Seed, build task/model/loss/optimizer/schedule and the trainer (nothing is written)."""
     torch.manual_seed(config.seed)
     device = resolve_device(config.train.device)
-    task = build_task(config.task, splits.preprocessor)
+    task = build_task(config.task, splits.preprocessor, splits.y_train)
     loss_name = config.train.loss or task.default_loss
     task.check_loss(loss_name)
     output_dim = task.output_dim(loss_name)
     model = build_model(config.model, tuple(splits.preprocessor.feature_shape), output_dim)
     model.to(device)
+    x_train, y_train = training_arrays(config, splits)
     weights = None
     if config.task == "classification":
-        weights = class_weights(config, splits.y_train, output_dim if output_dim > 1 else 2, device)
+        weights = class_weights(config, y_train, output_dim if output_dim > 1 else 2, device)
     loss_fn = LOSSES.get(loss_name)(config.train, class_weights=weights)
 
-    train_split = to_split(splits.x_train, splits.y_train, task, device)
+    train_split = to_split(x_train, y_train, task, device)
     valid_split = (
         to_split(splits.x_valid, splits.y_valid, task, device) if len(splits.x_valid) else None
     )
@@ -129,6 +164,7 @@ def build_experiment(
         device=device,
         generator=generator,
         callbacks=callbacks,
+        batch_transforms=batch_transforms(config, splits, task, output_dim, generator),
         grad_clip=config.train.grad_clip,
         l1=config.train.l1,
         autocast_dtype=autocast,

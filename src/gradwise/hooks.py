@@ -20,7 +20,7 @@ from gradwise.registry import Registry
 RUN_CALLBACKS: Registry[Callable[[Any, Any, Any], Any]] = Registry("run callback")
 RUN_FINISHED: Registry[Callable[[Any], None]] = Registry("run-finished hook")
 
-PLUGIN_MODULES: tuple[str, ...] = ()
+PLUGIN_MODULES: tuple[str, ...] = ("gradwise.diagnose.collector", "gradwise.report.plugin")
 _loaded = False
 
 

@@ -16,8 +16,13 @@ from tests.conftest import tiny_config
 
 
 def gradwise(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gradwise.cli.main", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "gradwise.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def write_config(path: Path, config: dict) -> Path:
@@ -44,8 +49,9 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     frame["label"] = np.where(frame["size"] > 0, "big", "small")
     table = root / "table.csv"
     frame.to_csv(table, index=False)
-    config = write_config(root / "exp.yaml", tiny_config(str(table), data={
-        "source": str(table), "target": "label"}))
+    config = write_config(
+        root / "exp.yaml", tiny_config(str(table), data={"source": str(table), "target": "label"})
+    )
     result = gradwise("train", str(config), "--out", str(root / "runs"), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)  # stdout holds exactly one JSON document
@@ -53,8 +59,10 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_help_and_datasets_do_not_import_torch():
-    code = ("import sys; from gradwise.cli.main import main; main(['datasets']); "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys; from gradwise.cli.main import main; main(['datasets']); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "mnist1d" in result.stdout
@@ -76,8 +84,9 @@ def test_init_prints_a_config_that_validates(tmp_path: Path):
         path = tmp_path / f"{model}.yaml"
         path.write_text(result.stdout)
         assert load_config(path).model.kind == model
-    assert_user_error(gradwise("init", "mnist2d"), "unknown dataset 'mnist2d'",
-                      "did you mean 'mnist1d'")
+    assert_user_error(
+        gradwise("init", "mnist2d"), "unknown dataset 'mnist2d'", "did you mean 'mnist1d'"
+    )
 
 
 def test_train_predict_evaluate_runs(trained_run: tuple[Path, Path], tmp_path: Path):
@@ -90,14 +99,15 @@ def test_train_predict_evaluate_runs(trained_run: tuple[Path, Path], tmp_path: P
     predictions = pd.read_csv(out)
     assert list(predictions.columns) == ["prediction", "proba_big", "proba_small"]
     assert len(predictions) == 120
-    assert np.allclose(predictions[["proba_big", "proba_small"]].sum(1), 1, atol=1e-5)
+    assert np.allclose(predictions[["proba_big", "proba_small"]].sum(axis=1), 1, atol=1e-5)
 
     result = gradwise("evaluate", str(run_dir), "--json")
     metrics = json.loads(result.stdout)
     assert 0 <= metrics["accuracy"] <= 1 and "f1" in metrics
     result = gradwise("evaluate", str(run_dir), "--data", str(table), "--json")
     assert json.loads(result.stdout)["accuracy"] == pytest.approx(
-        (predictions["prediction"] == pd.read_csv(table)["label"]).mean())
+        (predictions["prediction"] == pd.read_csv(table)["label"]).mean()
+    )
 
     result = gradwise("runs", "--dir", str(run_dir.parent), "--json")
     (row,) = json.loads(result.stdout)
@@ -108,10 +118,23 @@ def test_train_predict_evaluate_runs(trained_run: tuple[Path, Path], tmp_path: P
 
 
 def test_train_with_set_overrides_and_resume_of_a_finished_run(tmp_path: Path):
-    config = write_config(tmp_path / "exp.yaml", tiny_config(
-        "synthetic:moons", data={"source": "synthetic:moons", "options": {"n_samples": 100}}))
-    result = gradwise("train", str(config), "--out", str(tmp_path / "runs"), "--json",
-                      "--set", "train.epochs=2", "--set", "model.hidden=[8, 8]")
+    config = write_config(
+        tmp_path / "exp.yaml",
+        tiny_config(
+            "synthetic:moons", data={"source": "synthetic:moons", "options": {"n_samples": 100}}
+        ),
+    )
+    result = gradwise(
+        "train",
+        str(config),
+        "--out",
+        str(tmp_path / "runs"),
+        "--json",
+        "--set",
+        "train.epochs=2",
+        "--set",
+        "model.hidden=[8, 8]",
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["epochs_run"] == 2
@@ -125,14 +148,16 @@ def test_train_with_set_overrides_and_resume_of_a_finished_run(tmp_path: Path):
 
 # ----------------------------------------------------------------------------- bad input
 def _bad(tmp_path: Path, data: dict, **sections) -> subprocess.CompletedProcess:
-    config = write_config(tmp_path / "bad.yaml", tiny_config(data.get("source", ""), data=data,
-                                                            **sections))
+    config = write_config(
+        tmp_path / "bad.yaml", tiny_config(data.get("source", ""), data=data, **sections)
+    )
     return gradwise("train", str(config), "--out", str(tmp_path / "runs"))
 
 
 def test_missing_file(tmp_path: Path):
-    assert_user_error(_bad(tmp_path, {"source": str(tmp_path / "nope.csv"), "target": "y"}),
-                      "nope.csv")
+    assert_user_error(
+        _bad(tmp_path, {"source": str(tmp_path / "nope.csv"), "target": "y"}), "nope.csv"
+    )
     assert not (tmp_path / "runs").exists()
 
 
@@ -164,12 +189,15 @@ def test_single_class(tmp_path: Path):
     assert_user_error(_bad(tmp_path, {"source": str(path), "target": "y"}), "class")
 
 
-@pytest.mark.parametrize(("override", "fragment"), [
-    ("train.optimizer.lr=-0.1", "train.optimizer.lr: must be greater than 0"),
-    ("model.dropout=1.0", "model.dropout: must be less than 1"),
-    ("train.optimiser.lr=0.1", "unknown key 'train.optimiser'"),
-    ("train.epochs=many", "train.epochs"),
-])
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("train.optimizer.lr=-0.1", "train.optimizer.lr: must be greater than 0"),
+        ("model.dropout=1.0", "model.dropout: must be less than 1"),
+        ("train.optimiser.lr=0.1", "unknown key 'train.optimiser'"),
+        ("train.epochs=many", "train.epochs"),
+    ],
+)
 def test_bad_config_values(tmp_path: Path, override: str, fragment: str):
     config = write_config(tmp_path / "exp.yaml", tiny_config("synthetic:moons"))
     result = gradwise("train", str(config), "--set", override, "--out", str(tmp_path / "runs"))
@@ -186,13 +214,15 @@ def test_predict_with_missing_columns_and_unseen_categories(trained_run, tmp_pat
     assert_user_error(gradwise("predict", str(run_dir), str(missing), "-o", str(out)), "shape")
     unseen = tmp_path / "unseen.csv"
     frame.assign(shape="zzz").to_csv(unseen, index=False)
-    assert_user_error(gradwise("predict", str(run_dir), str(unseen), "-o", str(out)),
-                      "shape", "zzz")
+    assert_user_error(
+        gradwise("predict", str(run_dir), str(unseen), "-o", str(out)), "shape", "zzz"
+    )
     assert not out.exists()
 
 
 def test_a_folder_that_is_not_a_run(tmp_path: Path):
     assert_user_error(gradwise("evaluate", str(tmp_path)), "not a gradwise run")
-    assert_user_error(gradwise("predict", str(tmp_path / "x"), "in.csv", "-o", "o.csv"),
-                      "no such run directory")
+    assert_user_error(
+        gradwise("predict", str(tmp_path / "x"), "in.csv", "-o", "o.csv"), "no such run directory"
+    )
     assert_user_error(gradwise("train", "--resume", str(tmp_path)), "not a gradwise run")

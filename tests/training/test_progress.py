@@ -13,9 +13,11 @@ from tests.conftest import tiny_config
 def test_bar_shows_epoch_step_loss_metric_and_eta(tmp_path: Path):
     stream = io.StringIO()
     bar = ProgressBar(steps_per_epoch=4, metric="accuracy", stream=stream)
-    config = tiny_config("synthetic:moons", data={"source": "synthetic:moons",
-                                                  "options": {"n_samples": 160}},
-                         report={"enabled": False})
+    config = tiny_config(
+        "synthetic:moons",
+        data={"source": "synthetic:moons", "options": {"n_samples": 160}},
+        report={"enabled": False},
+    )
     gradwise.train(config, out=tmp_path, callbacks=[bar])
     text = stream.getvalue()
     last = text.rstrip("\n").split("\r")[-1]

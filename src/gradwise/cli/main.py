@@ -18,7 +18,13 @@ from gradwise.errors import GradwiseError
 
 # Modules that register commands (with ``gradwise.cli.commands.command``) when imported. They
 # must not import torch at module level: `gradwise --help` stays instant.
-COMMAND_MODULES = ("gradwise.cli.commands",)
+COMMAND_MODULES = (
+    "gradwise.cli.commands",
+    "gradwise.cli.report",
+    "gradwise.cli.compare",
+    "gradwise.cli.tune",
+    "gradwise.cli.doctor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,9 +33,27 @@ class DataConfig(Section):
     valid: Probability = 0.1  # fraction of the whole data held out for validation
     test: Probability = 0.2  # fraction held out for the final test (ignored if the source has one)
     scale: Literal["standard", "minmax", "none"] = "standard"  # fitted on the training split
-    augment: list[dict[str, Any]] = Field(default_factory=list)  # per-batch augmentations
-    sampling: str | dict[str, Any] = "none"  # none | undersample | oversample | smote | ...
+    # per-batch augmentations of the training split, in order, e.g. [{shift: 4}, {mixup: 0.2}]
+    augment: list[dict[str, Any] | str] = Field(default_factory=list)
+    # training split only: none | random | undersample | oversample | smote | class_weight
+    sampling: str | dict[str, Any] = "none"  # or {name: random, fraction: 0.5}
     options: dict[str, Any] = Field(default_factory=dict)  # source-specific (e.g. n_samples)
+
+    @field_validator("augment")
+    @classmethod
+    def _known_augmentations(cls, entries: list[Any]) -> list[Any]:
+        from gradwise.augment.options import parse_augment  # torch-free option tables
+
+        parse_augment(entries)  # ConfigError naming data.augment[i].<name>
+        return entries
+
+    @field_validator("sampling")
+    @classmethod
+    def _known_sampling(cls, spec: Any) -> Any:
+        from gradwise.augment.options import parse_sampling
+
+        parse_sampling(spec)  # ConfigError naming data.sampling
+        return spec
 
     @model_validator(mode="after")
     def _fractions_leave_training_data(self) -> DataConfig:
@@ -64,7 +82,7 @@ class CNN1dConfig(ModelBase):
     channels: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: [32, 32, 64, 64, 128, 128]
     )
-    kernel_size: Annotated[int, Field(ge=1)] = 5
+    kernel_size: Annotated[int, Field(ge=1)] = 3
     pool_every: Annotated[int, Field(ge=0)] = 2  # max-pool by 2 after every N conv layers; 0: never
     residual: bool = False  # add skip connections around pairs of conv layers
     hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)  # dense layers on top
@@ -160,6 +178,11 @@ class ReportConfig(Section):
     enabled: bool = True  # write report.html into the run directory after training
 
 
+# The compare section refers to ModelConfig and Section above, so it is imported after them.
+from gradwise.config.compare import CompareConfig  # noqa: E402
+from gradwise.config.tune import TuneConfig  # noqa: E402
+
+
 # ------------------------------------------------------------------------------- experiment
 class ExperimentConfig(Section):
     name: str = "experiment"
@@ -170,6 +193,8 @@ class ExperimentConfig(Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     diagnose: DiagnoseConfig = Field(default_factory=DiagnoseConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    compare: CompareConfig | None = None  # gradwise compare: baselines, curves, seeds
+    tune: TuneConfig | None = None  # gradwise tune: search space, metric, trials
 
     @model_validator(mode="before")
     @classmethod

@@ -1,7 +1,7 @@
 """``gradwise init``: a commented starting experiment for a dataset and model kind.
 
 The recipes are the defaults we stand behind: e.g. the cnn1d recipe for mnist1d (batch-normed
-conv blocks with pooling, AdamW, one-cycle) is the one `benchmarks/mnist1d.py` measures.
+conv blocks with pooling, AdamW, one-cycle) is the one `benchmarks/mnist1d_accuracy.py` measures.
 """
 
 from __future__ import annotations

@@ -161,7 +161,9 @@ class Trainer:
             self.global_step += 1
             self.callbacks.on_batch_end(self, loss)
         train_loss = (loss_sum / max(seen, 1)).item()
-        if not math.isfinite(train_loss):
+        # a non-finite gradient with a finite loss leaves non-finite weights: catch them before
+        # the epoch's checkpoint is written (one batched check per epoch)
+        if not math.isfinite(train_loss) or not parameters_finite(self.model):
             self.raise_non_finite(torch.tensor(train_loss))
         return {"train_loss": train_loss}
 
@@ -186,10 +188,13 @@ class Trainer:
     def raise_non_finite(self, loss: torch.Tensor, x: torch.Tensor | None = None) -> None:
         layer = first_non_finite_layer(self.model, x)
         where = f"; first non-finite layer: {layer}" if layer else ""
+        if math.isfinite(loss.item()):  # found by the end-of-epoch check of the weights
+            what, step = "non-finite weights (after a non-finite gradient)", self.global_step
+        else:
+            what, step = f"non-finite loss ({loss.item()})", self.global_step + 1
         raise TrainingError(
-            f"non-finite loss ({loss.item()}) at epoch {self.epoch + 1}, step "
-            f"{self.global_step + 1}{where}; the last good checkpoint is kept. Try a lower "
-            "train.optimizer.lr or set train.grad_clip"
+            f"{what} at epoch {self.epoch + 1}, step {step}{where}; the last good checkpoint "
+            "is kept. Try a lower train.optimizer.lr or set train.grad_clip"
         )
 
     # ------------------------------------------------------------------------- resuming
@@ -217,6 +222,12 @@ class Trainer:
         if "cuda_rng" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.callbacks.load_state_dict(state["callbacks"])
+
+
+def parameters_finite(model: nn.Module) -> bool:
+    """Whether every parameter is finite (NaN/inf in any makes the summed norms non-finite)."""
+    weights = [p.detach() for p in model.parameters()]
+    return not weights or bool(torch.isfinite(torch.stack(torch._foreach_norm(weights)).sum()))
 
 
 def first_non_finite_layer(model: nn.Module, x: torch.Tensor | None = None) -> str | None:

@@ -25,11 +25,7 @@ def cross_entropy(train: Any, class_weights: torch.Tensor | None = None, **_: An
     smoothing = train.label_smoothing
 
     def loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if targets.dtype.is_floating_point:  # soft targets (mixup): (B, K) probabilities
-            log_p = F.log_softmax(outputs, dim=-1)
-            if class_weights is not None:
-                log_p = log_p * class_weights
-            return -(targets * log_p).sum(-1).mean()
+        # soft targets (mixup) are (B, K) probabilities: -Σ_k w_k q_k log p_k, smoothed alike
         return F.cross_entropy(outputs, targets, weight=class_weights, label_smoothing=smoothing)
 
     return loss

@@ -1,7 +1,9 @@
 """Evaluation metrics computed on the device from whole-split outputs.
 
 Classification (``outputs`` are logits ``(N, K)``, or ``(N, 1)`` for a single-logit binary model):
-accuracy, macro-F1 and ROC-AUC (binary: the positive class; multiclass: macro one-vs-rest).
+accuracy, macro-F1 and ROC-AUC (binary: the positive class; multiclass: macro one-vs-rest); for
+imbalanced classes also balanced accuracy, the recall of each class (``recall_<k>``, k the class
+index) and PR-AUC (average precision, same averaging as ROC-AUC).
 Regression (``outputs`` and ``targets`` standardized ``(N,)`` or ``(N, T)``): RMSE and MAE in the
 target's original units, and R² = 1 − SS_res / SS_tot.
 """
@@ -35,7 +37,7 @@ def confusion_matrix(
 
 
 def classification_metrics(
-    outputs: torch.Tensor, targets: torch.Tensor, n_classes: int
+    outputs: torch.Tensor, targets: torch.Tensor, n_classes: int, imbalanced: bool = False
 ) -> dict[str, float]:
     probabilities = class_probabilities(outputs)  # (N, K)
     predicted = probabilities.argmax(dim=-1)
@@ -52,7 +54,39 @@ def classification_metrics(
     auc = roc_auc(probabilities, targets, n_classes)
     if auc is not None:
         metrics["auc"] = auc
+    if imbalanced:
+        # balanced accuracy = mean over present classes of recall_k = C[k, k] / Σ_j C[k, j]
+        metrics["balanced_accuracy"] = recall[present].mean().item()
+        metrics.update({f"recall_{k}": recall[k].item() for k in range(n_classes) if present[k]})
+        pr_auc = average_precision(probabilities, targets, n_classes)
+        if pr_auc is not None:
+            metrics["pr_auc"] = pr_auc
     return metrics
+
+
+def average_precision(
+    probabilities: torch.Tensor, targets: torch.Tensor, n_classes: int
+) -> float | None:
+    """Area under the precision–recall curve as a step sum (scikit-learn's definition):
+    ``AP = Σ_n (R_n − R_{n−1}) · P_n`` over the distinct score thresholds in decreasing order.
+    Binary: the positive class; multiclass: the macro mean over one-vs-rest classes."""
+    scores = probabilities.detach().cpu().double().numpy()
+    labels = targets.detach().cpu().numpy()
+    columns = [1] if n_classes == 2 else range(n_classes)
+    values = []
+    for k in columns:
+        positive = labels == k
+        if not positive.any():
+            continue
+        order = np.argsort(-scores[:, k], kind="mergesort")
+        ranked_scores, ranked_positive = scores[order, k], positive[order]
+        # the last index of each run of equal scores: one threshold per distinct score
+        last = np.r_[np.flatnonzero(np.diff(ranked_scores)), len(ranked_scores) - 1]
+        true_pos = np.cumsum(ranked_positive)[last]
+        precision = true_pos / (last + 1)
+        recall = true_pos / true_pos[-1]
+        values.append(float(np.sum(np.diff(np.r_[0.0, recall]) * precision)))
+    return float(np.mean(values)) if values else None
 
 
 def roc_auc(probabilities: torch.Tensor, targets: torch.Tensor, n_classes: int) -> float | None:

@@ -19,6 +19,8 @@ from gradwise.training.metrics import (
     regression_metrics,
 )
 
+IMBALANCE_RATIO = 3.0  # largest / smallest training class count from which imbalance metrics show
+
 
 class Task:
     name: str
@@ -46,6 +48,7 @@ class Task:
 @dataclass
 class Classification(Task):
     n_classes: int
+    imbalanced: bool = False  # also report balanced accuracy, per-class recall and PR-AUC
     name = "classification"
     default_loss = "cross_entropy"
     main_metric = "accuracy"
@@ -65,7 +68,7 @@ class Classification(Task):
         return torch.as_tensor(y, dtype=torch.long, device=device)
 
     def metrics(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        return classification_metrics(outputs, targets, self.n_classes)
+        return classification_metrics(outputs, targets, self.n_classes, self.imbalanced)
 
     @staticmethod
     def probabilities(outputs: torch.Tensor) -> torch.Tensor:
@@ -92,14 +95,26 @@ class Regression(Task):
         return regression_metrics(outputs, targets, std if targets.dim() > 1 else std[0])
 
 
+def is_imbalanced(train_targets: np.ndarray | None, n_classes: int) -> bool:
+    if train_targets is None or np.ndim(train_targets) != 1 or len(train_targets) == 0:
+        return False
+    counts = np.bincount(np.asarray(train_targets, dtype=np.int64), minlength=n_classes)
+    return bool(counts.max() >= IMBALANCE_RATIO * max(int(counts.min()), 1))
+
+
 TASKS: Registry[type[Task]] = Registry("task", key="task")
 TASKS.register("classification")(Classification)
 TASKS.register("regression")(Regression)
 
 
-def build_task(name: str, preprocessor: Any) -> Task:
-    """The task object for a fitted preprocessor (classes or target scale come from it)."""
+def build_task(name: str, preprocessor: Any, train_targets: np.ndarray | None = None) -> Task:
+    """The task object for a fitted preprocessor (classes or target scale come from it).
+
+    With the training targets, a classification task whose classes are imbalanced (largest /
+    smallest count ≥ ``IMBALANCE_RATIO``) reports the imbalance metrics too.
+    """
     if name == "classification":
-        return Classification(n_classes=len(preprocessor.classes))
+        n_classes = len(preprocessor.classes)
+        return Classification(n_classes, is_imbalanced(train_targets, n_classes))
     std = [float(s) for s in np.atleast_1d(preprocessor.target.std)]
     return Regression(n_targets=len(std), target_std=std)

@@ -3,7 +3,7 @@
 4000 train (of which the validation share is held out) / 1000 test — the dataset's own split —
 3 seeds each; prints test accuracy and training time per run and the medians.
 
-    python benchmarks/mnist1d.py [--models mlp cnn1d] [--seeds 0 1 2] [--set KEY=VALUE ...]
+    python benchmarks/mnist1d_accuracy.py [--models mlp cnn1d] [--seeds 0 1 2] [--set KEY=VALUE ...]
 
 Published references (Greydanus & Kobak, 2024): logistic regression 32%, MLP 68%, CNN 94%,
 human 96%.
@@ -45,9 +45,12 @@ def main(argv: list[str] | None = None) -> int:
                 summary = run.summary
                 accuracies.append(summary["test"]["accuracy"])
                 times.append(summary["train_time"])
-                print(f"{kind} seed {seed}: test accuracy {accuracies[-1]:.4f}, "
-                      f"training {times[-1]:.1f} s wall ({cpu:.1f} s CPU), "
-                      f"best epoch {summary['best_epoch']}/{summary['epochs_run']}", flush=True)
+                print(
+                    f"{kind} seed {seed}: test accuracy {accuracies[-1]:.4f}, "
+                    f"training {times[-1]:.1f} s wall ({cpu:.1f} s CPU), "
+                    f"best epoch {summary['best_epoch']}/{summary['epochs_run']}",
+                    flush=True,
+                )
             rows.append((kind, statistics.median(accuracies), statistics.median(times)))
     print(f"\n{'model':8} {'median test acc':>16} {'published':>10} {'median train s':>15}")
     for kind, accuracy, seconds in rows:

@@ -1,0 +1,193 @@
+"""Remedies as config changes, chosen for the run's own config (model kind, optimizer, values).
+
+Each function returns a :class:`Remedy` (``key``, ``value``, one-sentence ``why``) or ``None``
+when the change does not apply (already set, or not a key of this model kind). ``--fix`` applies
+them with the ordinary override mechanism, ``load_config(run_config, {key: value, ...})``.
+"""
+
+from __future__ import annotations
+
+from gradwise.config import ExperimentConfig
+from gradwise.diagnose.evidence import BALANCING, sampling_method
+from gradwise.diagnose.findings import Remedy
+
+# A learning rate that trains most small and medium models with each optimizer.
+SAFE_LR: dict[str, float] = {
+    "sgd": 0.01,
+    "adam": 1e-3,
+    "adamw": 1e-3,
+    "rmsprop": 1e-3,
+    "adagrad": 0.01,
+}
+SATURATING = ("sigmoid", "tanh")
+
+
+def one_digit(value: float) -> float:
+    """Round to one significant digit, as a person would write a learning rate."""
+    return float(f"{value:.1g}")
+
+
+def lower_lr(config: ExperimentConfig, why: str) -> Remedy:
+    """Formula: lr' = min(lr / 10, safe lr of the optimizer)."""
+    optimizer = config.train.optimizer
+    new = one_digit(min(optimizer.lr / 10, SAFE_LR.get(optimizer.name, 1e-3)))
+    return Remedy("train.optimizer.lr", new, why)
+
+
+def raise_lr(config: ExperimentConfig, why: str) -> Remedy:
+    """Formula: lr' = max(lr · 10, safe lr of the optimizer)."""
+    optimizer = config.train.optimizer
+    new = one_digit(max(optimizer.lr * 10, SAFE_LR.get(optimizer.name, 1e-3)))
+    return Remedy("train.optimizer.lr", new, why)
+
+
+def clip_gradients(config: ExperimentConfig) -> Remedy | None:
+    clip = config.train.grad_clip
+    if clip is not None and clip <= 1.0:
+        return None
+    return Remedy(
+        "train.grad_clip",
+        1.0,
+        "Clipping the global gradient norm to 1 bounds every step, so one bad batch cannot "
+        "throw the weights far away.",
+    )
+
+
+def scale_inputs(config: ExperimentConfig) -> Remedy | None:
+    if config.data.scale != "none":
+        return None
+    return Remedy(
+        "data.scale",
+        "standard",
+        "Unscaled inputs with large values push pre-activations far from zero; standardizing "
+        "each feature (fitted on the training split) keeps them in the useful range.",
+    )
+
+
+def normalization(config: ExperimentConfig) -> Remedy | None:
+    model = config.model
+    if model.norm != "none":
+        return None
+    if model.kind == "rnn":
+        return Remedy(
+            "model.norm",
+            "layer",
+            "Layer normalization of the recurrent output keeps its scale steady for the head.",
+        )
+    return Remedy(
+        "model.norm",
+        "batch",
+        "Batch normalization re-centres and re-scales every layer's pre-activations, so "
+        "signals and gradients keep a usable size through depth.",
+    )
+
+
+def non_saturating_activation(config: ExperimentConfig) -> Remedy | None:
+    model = config.model
+    if model.kind == "rnn":
+        if getattr(model, "cell", "") != "rnn":
+            return None
+        return Remedy(
+            "model.cell",
+            "gru",
+            "A GRU's gates carry gradients across many time steps, where a plain RNN's "
+            "repeated tanh squashes them.",
+        )
+    if model.activation not in SATURATING:
+        return None
+    return Remedy(
+        "model.activation",
+        "relu",
+        f"{model.activation} saturates (its derivative is at most "
+        f"{0.25 if model.activation == 'sigmoid' else 1.0:g} and near 0 at the bounds); ReLU "
+        "passes gradients unchanged wherever it is active.",
+    )
+
+
+def leaky_activation(config: ExperimentConfig) -> Remedy | None:
+    if config.model.kind == "rnn" or config.model.activation != "relu":
+        return None
+    return Remedy(
+        "model.activation",
+        "leaky_relu",
+        "Leaky ReLU keeps a small slope for negative inputs, so a unit that drifted negative "
+        "still gets gradient and can recover.",
+    )
+
+
+def bigger_model(config: ExperimentConfig) -> Remedy | None:
+    model = config.model
+    why = "More units give the model the capacity to fit what the data holds."
+    if model.kind == "mlp":
+        hidden = list(model.hidden) or [64]
+        return Remedy("model.hidden", [max(64, 4 * width) for width in hidden], why)
+    if model.kind in ("cnn1d", "cnn2d"):
+        return Remedy("model.channels", [2 * c for c in model.channels], why)
+    if model.kind == "rnn":
+        return Remedy("model.hidden_size", 2 * model.hidden_size, why)
+    return None
+
+
+def more_epochs(config: ExperimentConfig) -> Remedy:
+    epochs = min(100_000, 2 * config.train.epochs)
+    return Remedy(
+        "train.epochs",
+        epochs,
+        "The training loss was still falling when training stopped; more epochs let it finish.",
+    )
+
+
+def dropout(config: ExperimentConfig) -> Remedy | None:
+    if config.model.dropout >= 0.3:
+        return None
+    return Remedy(
+        "model.dropout",
+        0.3,
+        "Dropout stops units from co-adapting to memorize the training samples.",
+    )
+
+
+def weight_decay(config: ExperimentConfig) -> Remedy | None:
+    if config.train.optimizer.weight_decay > 0:
+        return None
+    return Remedy(
+        "train.optimizer.weight_decay",
+        1e-4,
+        "Weight decay (L2) keeps the weights small, which favours smoother functions that "
+        "generalize.",
+    )
+
+
+def early_stopping(config: ExperimentConfig) -> Remedy | None:
+    if config.train.early_stopping is not None:
+        return None
+    return Remedy(
+        "train.early_stopping",
+        {"patience": 10},
+        "Early stopping ends training once the validation loss has stopped improving for 10 "
+        "epochs, before the model memorizes noise.",
+    )
+
+
+def balanced_class_weights(config: ExperimentConfig) -> Remedy | None:
+    if config.train.class_weights is not None or balanced_by_sampling(config):
+        return None
+    return Remedy(
+        "train.class_weights",
+        "balanced",
+        "Weighting the loss by inverse class frequency makes each minority sample count as "
+        "much as the majority class in total.",
+    )
+
+
+def balanced_by_sampling(config: ExperimentConfig) -> bool:
+    return sampling_method(config.data.sampling) in BALANCING
+
+
+def present(*remedies: Remedy | None) -> list[Remedy]:
+    """The applicable remedies, first one per key kept."""
+    kept: dict[str, Remedy] = {}
+    for remedy in remedies:
+        if remedy is not None and remedy.key not in kept:
+            kept[remedy.key] = remedy
+    return list(kept.values())

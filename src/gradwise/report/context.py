@@ -1,0 +1,133 @@
+"""What a report reads: the files of one directory, each loaded once, on first use (torch-free).
+
+A report is built from the directory alone (a run, a tuning study or a comparison), never from
+live objects, so it can be written again at any time: ``gradwise report RUN``. Files that are
+absent read as ``None`` (or ``[]`` for line files) and the sections that need them are left out.
+Only :attr:`ReportContext.run` (the model, predictions) imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gradwise.errors import CheckpointError
+from gradwise.runs import RunPaths
+
+
+def read_json_file(path: Path) -> Any | None:
+    """A JSON file's content, ``None`` when absent; a corrupt file is a one-line error."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def read_jsonl_file(path: Path) -> list[dict[str, Any]]:
+    """One dict per non-empty line; a torn last line (a run still writing) is skipped."""
+    if not path.is_file():
+        return []
+    records: list[dict[str, Any]] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break
+            raise CheckpointError(f"{path}: line {number} is not valid JSON") from None
+    return records
+
+
+class ReportContext:
+    """The contents of one report directory, loaded lazily and cached."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.root = Path(directory)
+        if not self.root.is_dir():
+            raise CheckpointError(f"{self.root}: no such run, study or comparison directory")
+        self.paths = RunPaths(self.root)
+
+    def __repr__(self) -> str:
+        return f"ReportContext({str(self.root)!r})"
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def is_run(self) -> bool:
+        return self.paths.config.is_file() and self.paths.preprocess.is_file()
+
+    # ------------------------------------------------------------------------ run files
+    @cached_property
+    def config(self) -> dict[str, Any] | None:
+        """The resolved experiment as plain data (``config.yaml``)."""
+        if not self.paths.config.is_file():
+            return None
+        try:
+            loaded = yaml.safe_load(self.paths.config.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())  # one line
+            raise CheckpointError(f"{self.paths.config}: not valid YAML ({problem})") from None
+        return loaded if isinstance(loaded, dict) else None
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        return read_json_file(self.paths.summary) or {}
+
+    @cached_property
+    def profile(self) -> dict[str, Any] | None:
+        return read_json_file(self.root / "profile.json")
+
+    @cached_property
+    def metrics(self) -> list[dict[str, Any]]:
+        return read_jsonl_file(self.paths.metrics)
+
+    @cached_property
+    def diagnostics(self) -> list[dict[str, Any]]:
+        return read_jsonl_file(self.paths.diagnostics)
+
+    @cached_property
+    def diagnosis(self) -> dict[str, Any] | None:
+        return read_json_file(self.root / "diagnosis.json")
+
+    # ------------------------------------------------------------ study / comparison files
+    @cached_property
+    def tune(self) -> dict[str, Any] | None:
+        return read_json_file(self.root / "tune.json")
+
+    @cached_property
+    def compare(self) -> dict[str, Any] | None:
+        return read_json_file(self.root / "compare.json")
+
+    # ------------------------------------------------------------------------ derived
+    @property
+    def task(self) -> str | None:
+        return self.summary.get("task") or (self.config or {}).get("task")
+
+    @property
+    def main_metric(self) -> str | None:
+        """The task's headline metric (``accuracy``, ``rmse``, ...)."""
+        if self.summary.get("main_metric"):
+            return self.summary["main_metric"]
+        return {"classification": "accuracy", "regression": "rmse"}.get(self.task or "")
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.summary.get("best_epoch")
+
+    @cached_property
+    def run(self) -> Any:
+        """The run as :class:`gradwise.api.Run` (imports torch): its model and preprocessing."""
+        from gradwise.api import Run
+
+        return Run(self.root)

@@ -1,0 +1,174 @@
+"""What a study leaves in its directory: ``tune.json`` (counts, best trial, leaderboard,
+importances), ``best.yaml`` and the plots.
+
+``best.yaml`` is the whole experiment with the best trial's values applied and the ``tune``
+section left out: ``gradwise train best.yaml`` trains the best trial's run again (with the same
+seed on CPU, to the same score).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import yaml
+from optuna.trial import FrozenTrial, TrialState
+
+from gradwise._io import atomic_write_json, atomic_write_text
+from gradwise.config import load_config
+from gradwise.tune import plots, space
+from gradwise.tune.plan import TunePlan
+from gradwise.tune.progress import study_counts
+
+STATE_NAMES = {
+    TrialState.COMPLETE: "complete",
+    TrialState.PRUNED: "pruned",
+    TrialState.FAIL: "failed",
+}
+
+
+@dataclass
+class TuneResult:
+    """A finished (or stopped) study, as written to its directory."""
+
+    study: str
+    study_dir: Path
+    metric: str
+    direction: str
+    best_value: float | None  # the best complete trial's metric
+    best_params: dict[str, Any]  # its parameters, as the study recorded them
+    best_trial: int | None
+    best_config: Path | None  # best.yaml
+    leaderboard: list[dict[str, Any]]  # best first: complete, then pruned, then failed
+    counts: dict[str, int]  # complete, pruned, failed, running, waiting
+    importances: dict[str, float] = field(default_factory=dict)
+    storage: str = ""
+    document: dict[str, Any] = field(default_factory=dict)  # tune.json
+
+    def __repr__(self) -> str:
+        return (
+            f"TuneResult(study={self.study!r}, best_value={self.best_value!r}, "
+            f"best_trial={self.best_trial!r}, counts={self.counts!r})"
+        )
+
+
+def trial_value(trial: FrozenTrial) -> float | None:
+    """A complete trial's value; for a pruned one the best value it reached before pruning."""
+    if trial.state == TrialState.COMPLETE:
+        return trial.value
+    return trial.user_attrs.get("value", trial.value)
+
+
+def leaderboard(study: optuna.Study, direction: str) -> list[dict[str, Any]]:
+    sign = -1.0 if direction == "maximize" else 1.0
+    rank = {TrialState.COMPLETE: 0, TrialState.PRUNED: 1, TrialState.FAIL: 2}
+
+    def order(trial: FrozenTrial) -> tuple[int, float, int]:
+        value = trial_value(trial)
+        return rank[trial.state], sign * value if value is not None else 0.0, trial.number
+
+    entries = []
+    for trial in sorted(study.get_trials(deepcopy=False, states=tuple(rank)), key=order):
+        entry = {
+            "trial": trial.number,
+            "value": trial_value(trial) if trial.state != TrialState.FAIL else None,
+            "state": STATE_NAMES[trial.state],
+            "params": dict(trial.params),
+            "epochs": int(trial.user_attrs.get("epochs", len(trial.intermediate_values))),
+            "run_dir": trial.user_attrs.get("run_dir"),
+        }
+        if "error" in trial.user_attrs:
+            entry["error"] = trial.user_attrs["error"]
+        entries.append(entry)
+    return entries
+
+
+def importances(study: optuna.Study) -> dict[str, float]:
+    """fANOVA importances (Hutter et al., "An Efficient Approach for Assessing Hyperparameter
+    Importance", ICML 2014): each parameter's share of the variance of the metric over the
+    complete trials. Empty with fewer than two complete trials (nothing to explain)."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if len(complete) < 2:
+        return {}
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+    try:
+        found = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except (ValueError, RuntimeError):  # e.g. no parameter varies across the trials
+        return {}
+    return {name: float(value) for name, value in found.items()}
+
+
+def best_trial(study: optuna.Study) -> FrozenTrial | None:
+    try:
+        return study.best_trial
+    except ValueError:  # no complete trial
+        return None
+
+
+def write_best_config(plan: TunePlan, trial: FrozenTrial) -> Path:
+    """``best.yaml``: the experiment with the trial's values, every default written out."""
+    values = space.config_values(plan.tune.space, trial.params)
+    document = load_config(plan.experiment, values).model_dump(mode="json")
+    document.pop("tune", None)
+    header = (
+        f"# The best trial (#{trial.number}) of study '{plan.study}': {plan.metric} = "
+        f"{trial.value:.6g}\n# Train it again with: gradwise train best.yaml\n"
+    )
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return atomic_write_text(plan.study_dir / "best.yaml", header + body)
+
+
+def write_results(study: optuna.Study, plan: TunePlan) -> TuneResult:
+    """Write tune.json, best.yaml and the plots into the study directory."""
+    plan.study_dir.mkdir(parents=True, exist_ok=True)
+    board = leaderboard(study, plan.direction)
+    counts = study_counts(study)
+    weights = importances(study)
+    best = best_trial(study)
+    best_config = write_best_config(plan, best) if best is not None else None
+    document = {
+        "study": plan.study,
+        "metric": plan.metric,
+        "direction": plan.direction,
+        "counts": {k: counts[k] for k in ("complete", "pruned", "failed")},
+        "best": None,
+        "leaderboard": board,
+        "importances": weights,
+        "storage": _shown(plan.storage),
+        "trials": plan.trials,
+        "waiting": counts["waiting"] + counts["running"],
+    }
+    if best is not None:
+        document["best"] = {
+            "value": best.value,
+            "params": dict(best.params),
+            "trial": best.number,
+            "run_dir": best.user_attrs.get("run_dir"),
+        }
+    plots.history_png(board, plan.metric, plan.direction, plan.study_dir / "history.png")
+    plots.parallel_png(board, plan.tune.space, plan.metric, plan.study_dir / "parallel.png")
+    plots.importances_png(weights, plan.metric, plan.study_dir / "importances.png")
+    atomic_write_json(plan.study_dir / "tune.json", document)
+    return TuneResult(
+        study=plan.study,
+        study_dir=plan.study_dir,
+        metric=plan.metric,
+        direction=plan.direction,
+        best_value=best.value if best is not None else None,
+        best_params=dict(best.params) if best is not None else {},
+        best_trial=best.number if best is not None else None,
+        best_config=best_config,
+        leaderboard=board,
+        counts=counts,
+        importances=weights,
+        storage=_shown(plan.storage),
+        document=document,
+    )
+
+
+def _shown(url: str) -> str:
+    import sqlalchemy
+
+    return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)

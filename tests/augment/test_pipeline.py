@@ -1,0 +1,193 @@
+"""Augmentation and sampling inside a run: training split only, reproducible by seed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+
+import gradwise
+from gradwise.config import load_config
+from gradwise.data import load_splits
+from gradwise.errors import ConfigError
+from gradwise.experiment import build_experiment
+from tests.conftest import tiny_config
+
+SIGNALS = {"source": "synthetic:signals", "options": {"n_samples": 240, "length": 24}}
+IMBALANCED = {
+    "source": "synthetic:signals",
+    "options": {"n_samples": 300, "length": 24, "n_classes": 2, "weights": [0.85, 0.15]},
+}
+AUGMENT = [{"shift": 3}, {"gaussian_noise": 0.5}, {"mixup": 0.4}]
+QUICK = {"report": {"enabled": False}, "diagnose": {"enabled": False}}  # no extras to write
+
+
+def experiment(data: dict, seed: int = 0, **train):
+    config = load_config(
+        tiny_config(data["source"], data=data, seed=seed, train={"epochs": 2, **train})
+    )
+    splits = load_splits(config.data, config.task, config.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_experiment(config, splits)
+
+
+class Recorder:
+    """A batch transform that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.inputs: list[torch.Tensor] = []
+        self.targets: list[torch.Tensor] = []
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.inputs.append(x.clone())
+        self.targets.append(y.clone())
+        return x, y
+
+
+def test_only_training_batches_are_augmented():
+    exp = experiment({**SIGNALS, "augment": AUGMENT})
+    before, after = Recorder(), Recorder()
+    exp.trainer.batch_transforms = [before, *exp.trainer.batch_transforms, after]
+    exp.trainer.fit(exp.train_split, exp.valid_split)
+    exp.trainer.evaluate(exp.test_split)
+    steps = 2 * -(-len(exp.train_split) // 32)  # 2 epochs of ceil(n / 32) batches
+    assert len(before.inputs) == len(after.inputs) == steps  # evaluation never called them
+    train_rows = {row.numpy().tobytes() for row in exp.train_split.x}
+    seen = torch.cat(before.inputs)
+    assert all(row.numpy().tobytes() in train_rows for row in seen)
+    assert len(seen) == 2 * len(exp.train_split)  # every training row, once per epoch
+    mixed = torch.cat(after.targets)
+    assert mixed.dtype == torch.float32 and mixed.shape[1] == 4  # soft targets came out
+
+
+def test_evaluation_is_the_same_with_or_without_augmentation_and_sampling():
+    plain = experiment(SIGNALS)
+    augmented = experiment({**SIGNALS, "augment": AUGMENT, "sampling": "oversample"})
+    for name in ("valid_split", "test_split"):
+        assert torch.equal(getattr(plain, name).x, getattr(augmented, name).x)
+        assert torch.equal(getattr(plain, name).y, getattr(augmented, name).y)
+    augmented.model.load_state_dict(plain.model.state_dict())
+    assert plain.trainer.evaluate(plain.test_split) == augmented.trainer.evaluate(
+        augmented.test_split
+    )
+
+
+def test_sampling_changes_the_training_split_only():
+    exp = experiment({**IMBALANCED, "sampling": "oversample"})
+    splits = exp.splits
+    assert np.array_equal(exp.valid_split.y.numpy(), splits.y_valid)
+    assert np.array_equal(exp.test_split.x.numpy(), splits.x_test)
+    counts = np.bincount(exp.train_split.y.numpy())
+    assert counts[0] == counts[1] == np.bincount(splits.y_train).max()
+    record = splits.profile["sampling"]
+    assert record["method"] == "oversample"
+    assert record["before"] == dict(
+        zip(["sine", "square"], np.bincount(splits.y_train).tolist(), strict=True)
+    )
+
+
+def test_same_seed_same_batches_other_seed_other_batches():
+    def batches(seed: int) -> list[torch.Tensor]:
+        exp = experiment({**SIGNALS, "augment": AUGMENT}, seed=seed)
+        recorder = Recorder()
+        exp.trainer.batch_transforms.append(recorder)
+        exp.trainer.fit(exp.train_split, exp.valid_split)
+        return recorder.inputs + recorder.targets
+
+    first, again, other = batches(1), batches(1), batches(2)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_whole_runs_repeat_exactly(tmp_path: Path):
+    config = tiny_config(
+        "synthetic:signals",
+        data={**SIGNALS, "augment": AUGMENT, "sampling": {"name": "random", "fraction": 0.5}},
+        **QUICK,
+    )
+    losses = []
+    for name in ("a", "b"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run = gradwise.train(config, out=tmp_path / name)
+        losses.append([m["train_loss"] for m in run.metrics])
+        assert run.summary["status"] == "completed"
+    assert losses[0] == losses[1]
+    profile = json.loads((run.path / "profile.json").read_text())
+    assert (
+        sum(profile["sampling"]["after"].values())
+        == sum(profile["sampling"]["before"].values()) // 2
+    )
+
+
+def test_imbalance_metrics_are_reported_for_imbalanced_runs(tmp_path: Path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = gradwise.train(
+            tiny_config(
+                "synthetic:signals", data={**IMBALANCED, "sampling": "class_weight"}, **QUICK
+            ),
+            out=tmp_path,
+        )
+    assert {"balanced_accuracy", "recall_0", "recall_1", "pr_auc", "f1"} <= set(run.summary["test"])
+    assert "valid_balanced_accuracy" in run.metrics[0]
+    balanced = gradwise.train(tiny_config("synthetic:signals", data=SIGNALS, **QUICK), out=tmp_path)
+    assert "balanced_accuracy" not in balanced.summary["test"]
+
+
+def test_class_weight_sampling_weighs_the_loss():
+    exp = experiment({**IMBALANCED, "sampling": {"name": "class_weight"}})
+    counts = np.bincount(exp.splits.y_train)
+    weights = torch.tensor(len(exp.splits.y_train) / (2 * counts), dtype=torch.float32)
+    logits = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(16) % 2
+    expected = F.cross_entropy(logits, labels, weight=weights)
+    assert torch.allclose(exp.trainer.loss_fn(logits, labels), expected)
+    assert len(exp.train_split) == len(exp.splits.y_train)  # no resampling
+
+
+def test_cli_prints_the_class_counts_as_a_warning_line(tmp_path: Path):
+    config = tiny_config(
+        "synthetic:signals", data={**IMBALANCED, "sampling": "undersample"}, **QUICK
+    )
+    config["train"]["epochs"] = 1
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [sys.executable, "-m", "gradwise.cli.main", "train", str(path), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line for line in result.stderr.splitlines() if "data.sampling" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("gradwise: warning: data.sampling: undersample: training class")
+    assert "→" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({**SIGNALS, "augment": [{"hflip": 0.5}]}, r"data\.augment\[0\]\.hflip: works on image"),
+        ({"source": "synthetic:moons", "augment": [{"shift": 2}]}, r"shift: works on signal"),
+        (
+            {"source": "synthetic:regression", "sampling": "smote"},
+            r"data\.sampling: smote balances classes",
+        ),
+    ],
+)
+def test_augmentation_or_sampling_that_does_not_fit_the_data(data, expected):
+    task = "regression" if "regression" in data["source"] else "classification"
+    config = load_config({**tiny_config(data["source"], data=data), "task": task})
+    splits = load_splits(config.data, config.task, config.seed)
+    with pytest.raises(ConfigError, match=expected):
+        build_experiment(config, splits)
