@@ -33,7 +33,12 @@ def hand_loop(splits, epochs: int, seed: int, fused: bool | None = None) -> tupl
     y = torch.as_tensor(splits.y_train)
     xv, yv = torch.as_tensor(splits.x_valid), torch.as_tensor(splits.y_valid)
     model = nn.Sequential(
-        nn.Linear(40, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+        nn.Flatten(),
+        nn.Linear(40, 256),
+        nn.ReLU(),
+        nn.Linear(256, 256),
+        nn.ReLU(),
+        nn.Linear(256, 10),
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
     started = time.perf_counter()

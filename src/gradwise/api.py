@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from pathlib import Path
@@ -35,23 +36,60 @@ from gradwise.training.callbacks import (
     Monitor,
     truncate_jsonl,
 )
-from gradwise.training.checkpoint import load_state, load_weights, save_state, save_weights
+from gradwise.training.checkpoint import (
+    load_state,
+    load_weights,
+    save_state,
+    save_weights,
+    weights_copy,
+)
 from gradwise.training.progress import ProgressBar, progress_wanted
 
 
 class Checkpointer(Callback):
-    """After each epoch: ``last`` weights and training state; ``best`` weights when the
-    monitored metric improves. Every file is written atomically."""
+    """``last`` weights and training state, and ``best`` weights when the monitored metric
+    improves; every file is written atomically.
 
-    def __init__(self, folder: Path, monitor: str, mode: str = "auto") -> None:
+    Writes are paced so that runs with sub-second epochs do not spend their time serialising:
+    the first epoch is written at once, later ones when ``interval`` seconds have passed since
+    the last write, and the final epoch always (``on_fit_end``). An improvement between writes
+    is kept as an in-memory copy of the weights, so ``best`` on disk always matches the best
+    epoch once :meth:`flush_best` has run (at the end, and when training fails or is
+    interrupted). The ``last`` checkpoint on disk is at most ``interval`` seconds old and always
+    a completed, finite epoch; resuming from it truncates ``metrics.jsonl`` to match.
+    """
+
+    def __init__(
+        self, folder: Path, monitor: str, mode: str = "auto", interval: float = 30.0
+    ) -> None:
         self.folder = folder
         self.monitor = Monitor(monitor, mode)
+        self.interval = interval
+        self.last_write, self.last_write_epoch = -math.inf, 0
+        self.pending_best: tuple[dict[str, torch.Tensor], int] | None = None
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, Any]) -> None:
         if self.monitor.improved(logs.get(self.monitor.metric), epoch):
-            save_weights(self.folder, "best", trainer.model, epoch)
-        save_weights(self.folder, "last", trainer.model, epoch)
+            self.pending_best = (weights_copy(trainer.model), epoch)
+        if time.perf_counter() - self.last_write >= self.interval:
+            self.write(trainer)
+
+    def on_fit_end(self, trainer, logs: dict[str, Any]) -> None:
+        if trainer.epoch > 0 and self.last_write_epoch != trainer.epoch:
+            self.write(trainer)
+        self.flush_best()
+
+    def write(self, trainer) -> None:
+        self.flush_best()
+        save_weights(self.folder, "last", trainer.model, trainer.epoch)
         save_state(self.folder, "last", trainer.state_dict())
+        self.last_write, self.last_write_epoch = time.perf_counter(), trainer.epoch
+
+    def flush_best(self) -> None:
+        if self.pending_best is not None:
+            weights, epoch = self.pending_best
+            save_weights(self.folder, "best", weights, epoch)
+            self.pending_best = None
 
     def state_dict(self) -> dict[str, Any]:
         return self.monitor.state_dict()
@@ -196,6 +234,7 @@ def _finish(
     trainer = experiment.trainer
     history = trainer.history
     checkpointer = next(cb for cb in trainer.callbacks.callbacks if isinstance(cb, Checkpointer))
+    checkpointer.flush_best()  # an improvement not yet written (failed or interrupted runs)
     summary.update(
         status=status,
         epochs_run=trainer.epoch,

@@ -220,3 +220,49 @@ def test_not_a_run_directory(tmp_path: Path):
         gradwise.Run(tmp_path)
     with pytest.raises(CheckpointError, match="no such run directory"):
         gradwise.Run(tmp_path / "missing")
+
+
+class FakeTrainer:
+    """Just what the checkpointer reads: a model, the epoch, the training state."""
+
+    def __init__(self) -> None:
+        self.model = torch.nn.Linear(2, 1)
+        self.epoch = 0
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch}
+
+    def step(self, checkpointer, loss: float) -> None:
+        self.epoch += 1
+        with torch.no_grad():
+            self.model.weight.fill_(self.epoch)
+        checkpointer.on_epoch_end(self, self.epoch, {"valid_loss": loss})
+
+
+def saved_epoch(folder: Path, tag: str) -> float:
+    return load_file(folder / f"{tag}.safetensors")["weight"][0, 0].item()
+
+
+def test_checkpoints_are_paced_and_best_is_flushed(tmp_path: Path):
+    from gradwise.api import Checkpointer
+
+    checkpointer = Checkpointer(tmp_path, "valid_loss", interval=3600)
+    trainer = FakeTrainer()
+    trainer.step(checkpointer, 1.0)  # the first epoch is written at once
+    assert saved_epoch(tmp_path, "last") == saved_epoch(tmp_path, "best") == 1
+    trainer.step(checkpointer, 0.5)  # best, kept in memory: no write within the interval
+    trainer.step(checkpointer, 0.7)
+    assert saved_epoch(tmp_path, "last") == saved_epoch(tmp_path, "best") == 1
+    checkpointer.flush_best()  # what a failed or interrupted run does
+    assert saved_epoch(tmp_path, "best") == 2
+    assert saved_epoch(tmp_path, "last") == 1
+    checkpointer.on_fit_end(trainer, {})
+    assert saved_epoch(tmp_path, "last") == 3
+    assert torch.load(tmp_path / "last.state.pt", weights_only=True) == {"epoch": 3}
+
+    checkpointer = Checkpointer(tmp_path / "every", "valid_loss", interval=0)
+    trainer = FakeTrainer()
+    for loss in (1.0, 0.5, 0.7):
+        trainer.step(checkpointer, loss)
+        assert saved_epoch(tmp_path / "every", "last") == trainer.epoch
+    assert saved_epoch(tmp_path / "every", "best") == 2

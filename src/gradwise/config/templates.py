@@ -15,7 +15,7 @@ model:
   hidden: [256, 256]          # units per hidden layer
   activation: relu            # relu | leaky_relu | gelu | tanh | sigmoid | ...
   norm: none                  # none | batch | layer
-  dropout: 0.0                # dropout after each hidden layer
+  dropout: 0.2                # dropout after each hidden layer
 """,
     "cnn1d": """\
 model:
@@ -53,7 +53,7 @@ model:
 
 # (epochs, batch size, optimizer line, schedule line) per model kind
 TRAIN_RECIPES = {
-    "mlp": (50, 128, "{name: adam, lr: 0.001, weight_decay: 0.0}", "{name: constant}"),
+    "mlp": (100, 128, "{name: adam, lr: 0.001, weight_decay: 0.0001}", "{name: constant}"),
     "cnn1d": (
         20,
         128,
@@ -109,6 +109,8 @@ data:
 {target_line}  valid: 0.1                  # fractions of the whole data
   test: 0.2                   # (ignored when the dataset has its own test split)
   scale: standard             # standard | minmax | none, fitted on the training split
+  augment: []                 # per-batch, training only, e.g. [{{shift: 4}}, {{mixup: 0.2}}]
+  sampling: none              # none | oversample | undersample | smote | class_weight | random
 {MODEL_BLOCKS[model]}train:
   epochs: {epochs}
   batch_size: {batch}             # an integer, or full (full-batch gradient descent)

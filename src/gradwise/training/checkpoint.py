@@ -20,10 +20,21 @@ WEIGHTS = "{tag}.safetensors"
 STATE = "{tag}.state.pt"
 
 
-def save_weights(folder: Path, tag: str, model: torch.nn.Module, epoch: int) -> Path:
-    tensors = {name: t.detach().contiguous().cpu() for name, t in model.state_dict().items()}
+def weights_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A CPU copy of the model's weights, detached from later training steps."""
+    return {
+        name: t.detach().to("cpu", copy=True).contiguous() for name, t in model.state_dict().items()
+    }
+
+
+def save_weights(
+    folder: Path, tag: str, weights: torch.nn.Module | dict[str, torch.Tensor], epoch: int
+) -> Path:
+    """Write a model's weights (or a :func:`weights_copy` of them) as ``{tag}.safetensors``."""
+    if isinstance(weights, torch.nn.Module):
+        weights = {n: t.detach().contiguous().cpu() for n, t in weights.state_dict().items()}
     path = folder / WEIGHTS.format(tag=tag)
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"epoch": str(epoch)}))
+    atomic_write(path, lambda tmp: save_file(weights, str(tmp), metadata={"epoch": str(epoch)}))
     return path
 
 

@@ -90,21 +90,36 @@ def average_precision(
 
 
 def roc_auc(probabilities: torch.Tensor, targets: torch.Tensor, n_classes: int) -> float | None:
-    """Mann–Whitney form: AUC = (Σ ranks of positives − P(P+1)/2) / (P·N), ties averaged."""
-    from scipy.stats import rankdata
+    """Area under the ROC curve in the Mann–Whitney form, for all classes at once on the device:
 
-    scores = probabilities.detach().cpu().double().numpy()
-    labels = targets.detach().cpu().numpy()
-    columns = [1] if n_classes == 2 else range(n_classes)
-    aucs = []
-    for k in columns:
-        positive = labels == k
-        n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-        if n_pos == 0 or n_neg == 0:
-            continue
-        ranks = rankdata(scores[:, k])
-        aucs.append((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-    return float(np.mean(aucs)) if aucs else None
+    ``AUC_k = (Σ ranks of class k's samples − P_k(P_k+1)/2) / (P_k · N_k)``
+
+    with ranks of the class-k scores (ties get their run's average rank). Binary: the positive
+    class; multiclass: the macro mean over one-vs-rest classes present in the targets.
+    """
+    columns = torch.arange(n_classes, device=targets.device)
+    if n_classes == 2:
+        columns = columns[1:]
+    scores = probabilities.detach().double()[:, columns]
+    positive = targets.detach().long().unsqueeze(1) == columns  # (N, K)
+    n = len(targets)
+    sorted_scores, order = scores.sort(dim=0)
+    starts_run = torch.ones_like(sorted_scores, dtype=torch.bool)
+    starts_run[1:] = sorted_scores[1:] != sorted_scores[:-1]
+    run = starts_run.cumsum(0) - 1  # index of each sorted score's run of ties, per column
+    position = torch.arange(1, n + 1, dtype=scores.dtype, device=scores.device)
+    position = position.unsqueeze(1).expand_as(scores)
+    first = torch.zeros_like(scores).scatter_reduce(0, run, position, "amin", include_self=False)
+    last = torch.zeros_like(scores).scatter_reduce(0, run, position, "amax", include_self=False)
+    ranks = ((first + last) / 2).gather(0, run)
+    n_pos = positive.sum(0).double()
+    n_neg = n - n_pos
+    rank_sum = (ranks * positive.gather(0, order)).sum(0)
+    present = (n_pos > 0) & (n_neg > 0)
+    if not bool(present.any()):
+        return None
+    auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg).clamp(min=1)
+    return auc[present].mean().item()
 
 
 def regression_metrics(
