@@ -274,11 +274,20 @@ class Run:
         self.path = self.paths.root
         self.config: ExperimentConfig = load_config(self.paths.config)
         self.preprocessor = Preprocessor.from_dict(read_json(self.paths.preprocess))
-        self.task = build_task(self.config.task, self.preprocessor)
+        self.task = build_task(self.config.task, self.preprocessor, self._train_labels())
         self._model: torch.nn.Module | None = None
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
+
+    def _train_labels(self) -> np.ndarray | None:
+        """Training labels as the run's profile counts them (their order does not matter to
+        the task), so evaluation reports the imbalance metrics exactly when training did."""
+        profile = self.path / "profile.json"
+        counts = read_json(profile).get("class_counts", {}) if profile.is_file() else {}
+        if "train" not in counts:
+            return None
+        return np.repeat(np.arange(len(counts["train"])), counts["train"])
 
     @property
     def summary(self) -> dict[str, Any]:

@@ -125,6 +125,9 @@ def _print_summary(summary: dict) -> None:
         f"training {summary.get('train_time', 0):.1f} s, {summary.get('parameters')} parameters"
     )
     print(f"run: {summary['run_dir']}")
+    report = Path(summary["run_dir"]) / "report.html"
+    if report.is_file():
+        print(f"report: {report}")
 
 
 # ------------------------------------------------------------------------------- evaluate
