@@ -33,6 +33,19 @@ def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser],
     return register
 
 
+def _set_flag(parser: argparse.ArgumentParser, example: str | None = None) -> None:
+    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``."""
+    hint = f", e.g. {example}" if example else ""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override a config key (repeatable){hint}",
+    )
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
@@ -80,14 +93,7 @@ def init(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- train
 def _train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", help="experiment YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key (repeatable)",
-    )
+    _set_flag(parser)
     parser.add_argument("--out", default="runs", help="folder for run directories (runs/)")
     parser.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -13,20 +13,13 @@ import math
 import sys
 from typing import Any
 
-from gradwise.cli.commands import command
+from gradwise.cli.commands import _set_flag, command
 from gradwise.cli.output import print_json, print_table
 
 
 def _compare_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="experiment YAML file (its compare: section, if any)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key (repeatable), e.g. compare.fractions=[0.5,1.0]",
-    )
+    _set_flag(parser, example="compare.fractions=[0.5,1.0]")
     parser.add_argument("--out", default="runs", help="folder for the comparison (runs/)")
     parser.add_argument("--seeds", type=int, default=None, help="repeats (compare.seeds, 3)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gradwise.cli.commands import _json_flag, command
+from gradwise.cli.commands import _json_flag, _set_flag, command
 from gradwise.cli.output import print_json, print_table
 
 
@@ -80,14 +80,7 @@ def print_fix_report(report: Any) -> None:
 # -------------------------------------------------------------------------------- lr-find
 def _lr_find_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="experiment YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key (repeatable)",
-    )
+    _set_flag(parser)
     parser.add_argument("--write", metavar="FILE", help="write a copy of the config with the lr")
     parser.add_argument("--out", metavar="PNG", help="plot file (default: next to the config)")
     parser.add_argument("--steps", type=int, default=200, help="range-test steps (200)")

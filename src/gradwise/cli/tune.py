@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gradwise.cli.commands import command
+from gradwise.cli.commands import _set_flag, command
 from gradwise.cli.output import print_json, print_table
 
 LEADERBOARD_ROWS = 10
@@ -33,14 +33,7 @@ def _tune_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=None, metavar="DIR", help="study directory (default: runs/<study>-tune)"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key (repeatable), e.g. tune.sampler=random",
-    )
+    _set_flag(parser, example="tune.sampler=random")
     parser.add_argument("--timeout", type=float, default=None, help="seconds; then no new trial")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument("--json", action="store_true", help="print tune.json on stdout")
