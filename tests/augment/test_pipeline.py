@@ -59,8 +59,8 @@ def test_only_training_batches_are_augmented():
     exp.trainer.batch_transforms = [before, *exp.trainer.batch_transforms, after]
     exp.trainer.fit(exp.train_split, exp.valid_split)
     exp.trainer.evaluate(exp.test_split)
-    steps = 2 * -(-len(exp.train_split) // 32)  # 2 epochs of ceil(n / 32) batches
-    assert len(before.inputs) == len(after.inputs) == steps  # evaluation never called them
+    # the epoch's batches are augmented together (one group: the split is small)
+    assert len(before.inputs) == len(after.inputs) == 2  # evaluation never called them
     train_rows = {row.numpy().tobytes() for row in exp.train_split.x}
     seen = torch.cat(before.inputs)
     assert all(row.numpy().tobytes() in train_rows for row in seen)
@@ -193,3 +193,27 @@ def test_augmentation_or_sampling_that_does_not_fit_the_data(data, expected):
     splits = load_splits(config.data, config.task, config.seed)
     with pytest.raises(ConfigError, match=expected):
         build_experiment(config, splits)
+
+
+def test_batches_are_augmented_in_groups_and_trained_one_by_one(monkeypatch: pytest.MonkeyPatch):
+    from gradwise.training import engine
+
+    exp = experiment({**SIGNALS, "augment": AUGMENT})
+    row_bytes = exp.train_split.x[:1].numel() * 4
+    monkeypatch.setattr(engine, "AUGMENT_GROUP_BYTES", 3 * 32 * row_bytes)  # 3 batches a group
+    recorder, sizes = Recorder(), []
+    exp.trainer.batch_transforms.append(recorder)
+    train_step = exp.trainer.train_step
+
+    def recording_step(x: torch.Tensor, y: torch.Tensor):
+        sizes.append(len(x))
+        return train_step(x, y)
+
+    monkeypatch.setattr(exp.trainer, "train_step", recording_step)
+    exp.trainer.train_epoch(exp.train_split)
+    n = len(exp.train_split)
+    expected = [32] * (n // 32) + ([n % 32] if n % 32 > 1 else [])
+    assert sizes == expected  # steps see the configured batch size
+    assert [len(x) for x in recorder.inputs] == [
+        sum(expected[i : i + 3]) for i in range(0, len(expected), 3)
+    ]

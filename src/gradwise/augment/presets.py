@@ -14,11 +14,14 @@ import sys
 from typing import Any
 
 SMALL_DATA: dict[str, dict[str, Any]] = {
-    # the cnn1d recipe of `gradwise init mnist1d --model cnn1d` (batch norm, dropout 0.1, AdamW
-    # weight decay 0.01) plus small circular shifts and mixup, trained 3× longer
+    # the cnn1d recipe of `gradwise init mnist1d --model cnn1d` (batch norm, AdamW) plus small
+    # circular shifts and mixup, with dropout 0.5 (from 0.1) and weight decay 0.05 (from 0.01),
+    # trained 5× longer
     "cnn1d": {
         "data.augment": [{"shift": {"max": 4, "mode": "circular"}}, {"mixup": 0.2}],
-        "train.epochs": 60,
+        "model.dropout": 0.5,
+        "train.optimizer.weight_decay": 0.05,
+        "train.epochs": 100,
     },
     # an MLP has no translation invariance of its own: shifts of any size teach it
     "mlp": {

@@ -40,6 +40,12 @@ class TensorSplit:
         return self.x.shape[0]
 
 
+# Batch transforms (augmentations) run on groups of consecutive batches at once, up to this many
+# bytes of inputs: their fixed cost per call (a few small tensor ops each) is then paid once per
+# group instead of once per batch. Mixup partners come from the whole group.
+AUGMENT_GROUP_BYTES = 4 * 2**20
+
+
 class Trainer:
     def __init__(
         self,
@@ -143,23 +149,48 @@ class Trainer:
             chunks.pop()
         return chunks
 
+    def batch_groups(self, batches: list[torch.Tensor], row_bytes: int) -> list[list[torch.Tensor]]:
+        """Consecutive batches grouped for the batch transforms: each group holds up to
+        :data:`AUGMENT_GROUP_BYTES` of inputs (at least one batch). Without transforms every
+        batch is its own group."""
+        if not self.batch_transforms:
+            return [[index] for index in batches]
+        most_rows = max(1, AUGMENT_GROUP_BYTES // max(row_bytes, 1))
+        groups: list[list[torch.Tensor]] = []
+        rows = 0
+        for index in batches:
+            if not groups or rows + len(index) > most_rows:
+                groups.append([])
+                rows = 0
+            groups[-1].append(index)
+            rows += len(index)
+        return groups
+
     def train_epoch(self, train: TensorSplit) -> dict[str, float]:
         self.model.train()
         loss_sum = torch.zeros((), device=self.device)
         seen = 0
         full_batch = self.batch_size is None or self.batch_size >= len(train)
-        for index in self.batches(len(train)):
+        row_bytes = train.x[:1].numel() * train.x.element_size()
+        for group in self.batch_groups(self.batches(len(train)), row_bytes):
             if full_batch and not self.batch_transforms:
                 x, y = train.x, train.y
             else:
+                index = group[0] if len(group) == 1 else torch.cat(group)
                 x, y = train.x.index_select(0, index), train.y.index_select(0, index)
             for transform in self.batch_transforms:
                 x, y = transform(x, y)
-            loss, _ = self.train_step(x, y)
-            loss_sum += loss * len(index)
-            seen += len(index)
-            self.global_step += 1
-            self.callbacks.on_batch_end(self, loss)
+            if len(group) == 1:
+                batches = [(x, y)]
+            else:
+                sizes = [len(index) for index in group]
+                batches = list(zip(x.split(sizes), y.split(sizes), strict=True))
+            for x_batch, y_batch in batches:
+                loss, _ = self.train_step(x_batch, y_batch)
+                loss_sum += loss * len(x_batch)
+                seen += len(x_batch)
+                self.global_step += 1
+                self.callbacks.on_batch_end(self, loss)
         train_loss = (loss_sum / max(seen, 1)).item()
         # a non-finite gradient with a finite loss leaves non-finite weights: catch them before
         # the epoch's checkpoint is written (one batched check per epoch)
