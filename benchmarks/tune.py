@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--results", type=Path, default=None, help="per-study JSON folder")
-    parser.add_argument("--worker-trials", type=int, default=12)
+    parser.add_argument("--worker-trials", type=int, default=24)
     parser.add_argument("--worker-epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)

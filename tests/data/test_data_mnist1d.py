@@ -42,7 +42,7 @@ def test_cache_file_is_used(config, cache: Path, monkeypatch: pytest.MonkeyPatch
     expected = read_source(config("mnist1d"))
     files = list(cache.glob("mnist1d-*.npz"))
     assert len(files) == 1
-    assert files[0] == builtin.mnist1d_cache_path(builtin.mnist1d_args({}))
+    assert files[0] == builtin.mnist1d_cache_path({})
     builtin._mnist1d_arrays.cache_clear()  # forget the in-process copy ...
 
     def no_generation(*args, **kwargs):
@@ -73,8 +73,5 @@ def test_options_change_the_data_and_the_cache_key(config, cache: Path) -> None:
     small = read_source(config("mnist1d", options={"num_samples": 500, "seed": 3}))
     assert small.x.shape == (400, 1, 40) and small.x_test.shape == (100, 1, 40)
     names = {p.name for p in cache.glob("mnist1d-*.npz")}
-    assert (
-        builtin.mnist1d_cache_path(builtin.mnist1d_args({"num_samples": 500, "seed": 3})).name
-        in names
-    )
+    assert builtin.mnist1d_cache_path({"num_samples": 500, "seed": 3}).name in names
     assert len(names) == 2

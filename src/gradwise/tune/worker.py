@@ -9,6 +9,7 @@ A worker on another machine is simply another ``gradwise tune`` against the same
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import time
@@ -111,7 +112,10 @@ def wait_for_workers(
         while any(p.is_alive() for p in processes) or not results.empty():
             reports += _drain(results)
             poll()
-            time.sleep(every)
+            # back at once when a running worker exits, else after `every` seconds
+            running = [p.sentinel for p in processes if p.is_alive()]
+            if running:
+                multiprocessing.connection.wait(running, timeout=every)
         reports += _drain(results)
     except KeyboardInterrupt:
         # Ctrl-C reached the workers too (one process group): let them requeue their trials;
