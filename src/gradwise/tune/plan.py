@@ -61,7 +61,7 @@ def plan_study(
     if validated.tune is None:
         raise ConfigError(
             f"{origin}: no tune section; add one, e.g. tune: {{space: {{train.optimizer.lr: "
-            "{type: float, low: 1.0e-4, high: 0.1, log: true}}}}"
+            "{type: float, low: 1.0e-4, high: 0.1, log: true}}}"
         )
     tune = validated.tune
     experiment = {key: value for key, value in raw.items() if key != "tune"}
