@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -104,6 +106,14 @@ def test_smote_lowers_k_for_a_small_class_with_a_warning():
 def test_smote_refuses_a_class_of_one():
     x, y = imbalanced(n_minor=1)
     with pytest.raises(DataError, match="smote needs at least 2 training samples"):
+        run("smote", x, y)
+
+
+def test_smote_without_imbalanced_learn_is_a_config_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "imblearn", None)  # None in sys.modules: import fails
+    monkeypatch.setitem(sys.modules, "imblearn.over_sampling", None)
+    x, y = imbalanced()
+    with pytest.raises(ConfigError, match=re.escape("pip install 'gradwise[imbalance]'")):
         run("smote", x, y)
 
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from gradwise.augment.compose import AugmentContext, Compose, build_batch_transforms
 from gradwise.augment.options import AUGMENT_OPTIONS
-from gradwise.augment.registry import AUGMENTATIONS
+from gradwise.augment.registry import AUGMENTATIONS, BatchAugmentation, per_position
 from gradwise.errors import ConfigError
 
 KIND_OF = {"signal": (1, 32), "image": (1, 12, 12), "tabular": (6,)}
@@ -87,6 +87,44 @@ def test_multiplicative_noise_scales_each_input():
     out, _ = build({"multiplicative_noise": 0.2}, "tabular", feature_shape=(40,))(x, x[:, 0])
     ratio = out / x
     assert abs(ratio.mean().item() - 1) < 0.01 and abs(ratio.std().item() - 0.2) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("name", "draw", "formula"),
+    [
+        ("gaussian_noise", torch.randn, lambda x, e: x + 0.1 * e),
+        ("uniform_noise", torch.rand, lambda x, u: x + (2 * u - 1) * 0.1),
+        ("dropout_noise", torch.rand, lambda x, u: x * (u >= 0.1)),
+        ("multiplicative_noise", torch.randn, lambda x, e: x * (1 + 0.1 * e)),
+    ],
+)
+def test_noise_draws_from_the_run_generator(name, draw, formula, monkeypatch):
+    """Each noise is its formula on one draw of the seeded generator, via the base helpers."""
+    calls = []
+    for helper in ("uniform", "normal"):
+        original = getattr(BatchAugmentation, helper)
+
+        def spy(self, *shape, device, original=original, helper=helper):
+            calls.append(helper)
+            return original(self, *shape, device=device)
+
+        monkeypatch.setattr(BatchAugmentation, helper, spy)
+    x, y = batch("tabular")
+    out, _ = build({name: 0.1}, "tabular", seed=7)(x, y)
+    expected = formula(x, draw(x.shape, generator=torch.Generator().manual_seed(7)))
+    assert torch.equal(out, expected)
+    assert calls == ["normal" if draw is torch.randn else "uniform"]
+
+
+def test_per_position_broadcasts_a_mask_over_the_channels():
+    images = torch.zeros(4, 3, 2, 5, 6)  # (B, *C, H, W)
+    assert per_position(torch.ones(4, 5, 6), images).shape == (4, 1, 1, 5, 6)
+    assert per_position(torch.ones(4, 6), images).shape == (4, 1, 1, 1, 6)
+    assert per_position(torch.ones(4, 6), torch.zeros(4, 6)).shape == (4, 6)
+    signals = torch.ones(4, 3, 6)  # (B, C, L)
+    mask = torch.rand(4, 6) > 0.5  # (B, L)
+    masked = signals * per_position(mask, signals)
+    assert torch.equal(masked, mask[:, None, :].expand(4, 3, 6).float())
 
 
 def test_scale_uses_one_factor_per_sample():
@@ -175,6 +213,49 @@ def test_affine_quarter_turn_rotates_a_square_image():
     grid = F.affine_grid(theta, [4, 1, 12, 12], align_corners=False)
     expected = F.grid_sample(x, grid, align_corners=False)
     assert torch.allclose(out, expected, atol=1e-5)
+
+
+def quarter_turn(height: int, width: int, channels: int = 2):
+    """A ``degrees: 90`` affine with θ forced to +90° (the largest angle it can draw)."""
+    context = {"feature_shape": (channels, height, width)}
+    transform = build({"affine": {"degrees": 90, "translate": 0}}, "image", **context)
+    transform.uniform = lambda *shape, device: torch.ones(shape, device=device)
+    return transform
+
+
+def test_affine_quarter_turn_keeps_a_bar_on_a_non_square_image_rigid():
+    height, width = 16, 32
+    image = torch.zeros(1, 2, height, width)
+    image[..., 7:9, 12:20] = 1  # a 2×8 bar at the centre
+    out, _ = quarter_turn(height, width)(image, torch.zeros(1))
+    lit = out[0, 0] > 0.5
+    assert lit.any(1).sum() == 8 and lit.any(0).sum() == 2  # 8 rows × 2 columns
+    assert torch.equal(out[:, 1], out[:, 0])
+    assert torch.allclose(out.sum(), image.sum(), atol=1e-3)  # no stretching
+
+
+def test_affine_quarter_turn_of_a_non_square_image_is_rot90_of_its_centre():
+    """A 90° turn about the centre maps the central H×H square onto itself: torch.rot90."""
+    height, width = 12, 20
+    square = torch.randn(3, 2, height, height)
+    image = torch.zeros(3, 2, height, width)
+    left = (width - height) // 2
+    image[..., left : left + height] = square
+    out, _ = quarter_turn(height, width)(image, torch.zeros(3))
+    expected = torch.zeros_like(image)
+    expected[..., left : left + height] = torch.rot90(square, 1, dims=(-2, -1))
+    assert torch.allclose(out, expected, atol=1e-5)
+
+
+def test_crop_reflect_padding_must_be_smaller_than_the_image():
+    shape = {"feature_shape": (3, 16, 24)}
+    expected = r"data\.augment\[0\]\.crop\.padding: fill: reflect needs padding < min\(H, W\) = 16"
+    with pytest.raises(ConfigError, match=expected):
+        build({"crop": {"padding": 16, "fill": "reflect"}}, "image", **shape)
+    x = torch.randn(4, 3, 16, 24)
+    for fill, padding in (("reflect", 15), ("replicate", 20), ("zeros", 20)):
+        out, _ = build({"crop": {"padding": padding, "fill": fill}}, "image", **shape)(x, x[:, 0])
+        assert out.shape == x.shape
 
 
 def test_cutout_zeroes_a_clipped_square():

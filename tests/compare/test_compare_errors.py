@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -100,3 +102,17 @@ def test_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture):
     taken.write_text("")
     assert main(["compare", str(path), "--out", str(taken), "--quiet"]) == 2
     assert f"--out {taken}: exists and is not a folder" in capsys.readouterr().err
+
+
+def test_fraction_whose_subset_holds_one_class(tmp_path: Path, capsys: pytest.CaptureFixture):
+    # a 3% minority: the 2% subset of the training rows holds the majority class only, which
+    # logistic regression cannot fit; the error comes before any fit, naming the fraction
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x1": rng.normal(size=1000), "x2": rng.normal(size=1000)})
+    frame["label"] = np.where(np.arange(1000) < 30, "rare", "common")
+    frame.to_csv(tmp_path / "rare.csv", index=False)
+    config = iris_config(fractions=[0.02, 1.0])
+    config["data"] = {"source": str(tmp_path / "rare.csv"), "target": "label"}
+    line = _run(tmp_path, config, capsys)
+    assert line.startswith("gradwise: error: compare.fractions: 0.02 of the ")
+    assert "rows, all of one class (the training split has 2)" in line

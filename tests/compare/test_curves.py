@@ -69,4 +69,18 @@ def test_fraction_too_small_for_the_data_is_an_error():
         match=r"compare\.fractions: 0\.05 of the 105 training rows "
         r"is 5 row\(s\); each share must hold at least 10 rows",
     ):
-        check_fractions([0.05, 1.0], 105)
+        check_fractions([0.05, 1.0], np.zeros(105))
+
+
+def test_fraction_whose_subset_holds_one_class_is_an_error():
+    y = _labels([679, 21])  # a 3% minority: absent from the first 16 rows of the order
+    order = nested_order(y, classification=True, seed=0)
+    assert len(np.unique(y[subset_rows(order, 0.02)])) == 1  # the actual 14-row subset
+    with pytest.raises(
+        ConfigError,
+        match=r"compare\.fractions: 0\.02 of the 700 training rows is 14 rows, all of one class "
+        r"\(the training split has 2\); a classifier needs at least 2 classes",
+    ):
+        check_fractions([0.02, 1.0], y, order)
+    check_fractions([0.05, 1.0], y, order)  # 35 rows: one of them from the minority
+    check_fractions([0.02], y.astype(np.float64))  # regression (no order): rows only

@@ -24,12 +24,39 @@ def test_tie_rule_matches_the_paired_t_statistic(trial: int):
     deep = classical + rng.normal(rng.uniform(-0.05, 0.05), rng.uniform(0.001, 0.05), seeds)
     outcome = paired_outcome("cnn", "rf", "accuracy", deep.tolist(), classical.tolist(), True, 2.0)
     differences = deep - classical
-    # oracle: SE = sd(d, ddof=1)/√S, and |d̄| ≤ 2·SE ⟺ |t| ≤ 2 for scipy's paired t test
+    # oracle: SE = sd(d, ddof=1)/√S
     assert outcome.difference == pytest.approx(differences.mean())
     assert outcome.standard_error == pytest.approx(differences.std(ddof=1) / math.sqrt(seeds))
-    t = stats.ttest_rel(deep, classical).statistic
-    expected = "tie" if abs(t) <= 2 else ("win" if t > 0 else "loss")
+    # oracle: |d̄| ≤ t*·SE ⟺ scipy's two-sided paired t-test does not reject at the 5% level
+    test = stats.ttest_rel(deep, classical)
+    expected = "tie" if test.pvalue >= 0.05 else ("win" if test.statistic > 0 else "loss")
     assert outcome.result == expected
+    assert outcome.critical_value == pytest.approx(stats.t.ppf(0.975, seeds - 1))
+
+
+def test_three_seeds_use_students_t_not_two_standard_errors():
+    # d = 0.02, 0.03, 0.005: d̄ = 0.0183, SE = 0.00726, t = 2.52 > 2 but < t(0.975, 2) = 4.30
+    outcome = paired_outcome("mlp", "rf", "accuracy", [0.92, 0.93, 0.905], [0.9] * 3, True, 1.0)
+    assert outcome.difference / outcome.standard_error == pytest.approx(2.5236, abs=1e-4)
+    assert outcome.critical_value == pytest.approx(4.3027, abs=1e-4)
+    assert outcome.result == "tie"
+    assert outcome.to_dict()["rule"] == (
+        "tie when |mean d| <= t(0.975, 2) SE = 4.3 SE (paired t-test, 5% level)"
+    )
+
+
+def test_equal_models_are_called_different_about_5_percent_of_the_time():
+    # 2000 comparisons of two equally good models at S = 3: the 2·SE rule said "win" or
+    # "loss" on 18% of them; the t rule's false-alarm rate is the test's level, 5%
+    rng = np.random.default_rng(0)
+    calls = [
+        paired_outcome(
+            "mlp", "rf", "accuracy", list(rng.normal(0.8, 0.01, 3)), [0.8] * 3, True, 1
+        ).result
+        for _ in range(2000)
+    ]
+    false_alarms = sum(result != "tie" for result in calls) / len(calls)
+    assert 0.035 < false_alarms < 0.065  # 5% ± 3 binomial standard errors
 
 
 def test_lower_is_better_flips_the_sign_for_errors():
@@ -49,6 +76,7 @@ def test_one_seed_never_claims_a_winner():
     outcome = paired_outcome("mlp", "rf", "accuracy", [0.99], [0.5], True, 1.0)
     assert outcome.result == "undecided" and math.isnan(outcome.standard_error)
     assert "one seed" in verdict(outcome) and "beats" not in verdict(outcome)
+    assert "no win or loss is claimed" in outcome.to_dict()["rule"]
 
 
 def _outcome(

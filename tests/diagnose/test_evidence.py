@@ -50,6 +50,9 @@ LABELS = torch.cat([torch.full((n,), k) for k, n in enumerate(COUNTS)])  # (100,
         {"class_weights": "balanced"},
         {"class_weights": [1.0, 2.0, 5.0]},
         {"label_smoothing": 0.2},
+        # PyTorch weights the smoothing term by w_k too (regression: the two used to be mixed)
+        {"class_weights": [1.0, 2.0, 5.0], "label_smoothing": 0.2},
+        {"class_weights": "balanced", "label_smoothing": 0.1},
     ],
 )
 def test_trivial_cross_entropy_is_the_best_constant_predictor(train: dict) -> None:
@@ -74,6 +77,51 @@ def test_loss_floor_with_label_smoothing_is_a_perfect_models_loss() -> None:
     expected = F.cross_entropy(soft_best, LABELS, label_smoothing=0.2).item()
     assert found.loss_floor == pytest.approx(expected, rel=1e-5)
     assert F.cross_entropy(perfect, LABELS, label_smoothing=0.2).item() > found.loss_floor
+
+
+@pytest.mark.parametrize(
+    "train",
+    [{"label_smoothing": 0.2}, {"class_weights": [1.0, 2.0, 5.0], "label_smoothing": 0.2}],
+)
+def test_loss_floor_is_the_best_per_class_predictor(train: dict) -> None:
+    """The oracle: one free logit vector per class (a model that knows the label)."""
+    found = evidence(train)
+    weights = found.class_weight_vector()
+    weight = torch.tensor(weights, dtype=torch.float32) if weights else None
+
+    def loss(logits):
+        per_class = logits.reshape(3, 3)
+        return F.cross_entropy(
+            per_class[LABELS], LABELS, weight=weight, label_smoothing=train["label_smoothing"]
+        )
+
+    assert found.loss_floor == pytest.approx(best_constant_loss(loss, 9), rel=1e-4)
+    assert 0 < found.loss_floor < found.trivial_loss
+
+
+def test_trivial_loss_uses_the_class_counts_after_resampling() -> None:
+    """data.sampling: oversample trains on balanced batches: the constant predictor's loss is
+    log 2, not the entropy of the 87/13 split it was drawn from."""
+    config = load_config({"data": {"source": "x", "sampling": "oversample"}})
+    profile = {
+        "classes": ["no", "yes"],
+        "class_counts": {"train": [608, 92], "valid": [87, 13]},
+        "sampling": {
+            "method": "oversample",
+            "before": {"no": 608, "yes": 92},
+            "after": {"no": 608, "yes": 608},
+        },
+    }
+    found = RunEvidence(RunPaths(Path(".")), config, [], [], {}, profile)
+    assert found.class_prior == [0.5, 0.5]
+    assert found.trivial_loss == pytest.approx(math.log(2))
+    assert found.valid_prior == pytest.approx([0.87, 0.13])  # validation is never resampled
+    # "after" keyed by class name, in any order
+    profile["sampling"]["after"] = {"yes": 300, "no": 100}
+    assert RunEvidence(RunPaths(Path(".")), config, [], [], {}, profile).class_prior == [
+        0.25,
+        0.75,
+    ]
 
 
 def test_trivial_bce_with_pos_weight() -> None:

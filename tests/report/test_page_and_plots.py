@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +132,46 @@ def test_per_class_scores_match_scikit_learn():
 def test_predicted_classes_from_logits_and_from_one_binary_logit():
     np.testing.assert_array_equal(predicted_classes(np.array([[0.1, 2.0], [3.0, -1.0]])), [1, 0])
     np.testing.assert_array_equal(predicted_classes(np.array([[0.3], [-0.2]])), [1, 0])
+
+
+def test_figure_writers_leave_pyplot_alone_and_embed_no_software_chunk(tmp_path):
+    # drawing must not import pyplot (which would pick or switch a notebook user's backend)
+    code = f"""
+import sys
+from pathlib import Path
+from gradwise.report import plots
+from gradwise.tune import plots as study_plots
+from tests.report.fixtures import COMPARE
+out = Path({str(tmp_path)!r})
+(out / "size.png").write_bytes(plots.size_curves_png(COMPARE))
+study_plots.importances_png({{"train.optimizer.lr": 0.7}}, "valid_loss", out / "importances.png")
+board = [{{"trial": 0, "state": "complete", "value": 0.5, "params": {{}}}}]
+study_plots.history_png(board, "valid_loss", "minimize", out / "history.png")
+assert "matplotlib.pyplot" not in sys.modules, "pyplot imported"
+"""
+    root = Path(__file__).resolve().parents[2]  # for ``tests.report.fixtures``
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert result.returncode == 0, result.stderr
+    for name in ("size.png", "importances.png", "history.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and b"Software" not in data and b"matplotlib" not in data
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "history.png",
+        "importances.png",
+        "size.png",
+    ]
+
+
+def test_size_curves_tolerate_older_and_partial_documents():
+    # no family, seeds or higher_is_better; a point without a mean is left out
+    document = {
+        "metric": "rmse",
+        "learning_curves": [
+            {"model": "ridge", "n_train": 10, "mean": 3.0, "std": None},
+            {"model": "ridge", "n_train": 40, "mean": 2.0, "std": 0.5},
+            {"model": "mlp", "n_train": 40, "mean": None},
+        ],
+    }
+    assert png_size(plots.size_curves_png(document)) == (900, 480)
+    assert plots.comparison_higher_is_better(document) is False  # from the name: rmse
+    assert plots.comparison_higher_is_better({**document, "higher_is_better": True}) is True

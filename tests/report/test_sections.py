@@ -118,7 +118,7 @@ def test_comparison_section_marks_the_best_model_and_draws_size_curves(tmp_path)
     assert [row[0] for row in models[1:]] == ["logistic_regression", "mlp"]
     assert models[1][2] == "0.95 ± 0.02"
     assert '<tr class="best"><td>logistic_regression' in text  # accuracy: higher is better
-    assert len(page.images) == 1 and decode_png(page.images[0][0]).width == 800
+    assert len(page.images) == 1 and decode_png(page.images[0][0]).size == (900, 480)
 
 
 def test_comparison_prefers_its_own_learning_curve_picture(tmp_path):
@@ -153,3 +153,42 @@ def test_reporting_a_study_does_not_import_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(study / "report.html")
+
+
+def test_comparison_table_follows_the_stored_direction(tmp_path):
+    # a metric whose name says nothing: compare.json's own higher_is_better decides the bold row
+    folder = write_comparison(tmp_path / "cmp")
+    document = {**COMPARE, "metric": "custom_score", "higher_is_better": False}
+    (folder / "compare.json").write_text(json.dumps(document), encoding="utf-8")
+    text = render_report([folder])[0]
+    assert '<tr class="best"><td>mlp' in text  # 0.90 < 0.95: lower is better here
+    document["higher_is_better"] = True
+    (folder / "compare.json").write_text(json.dumps(document), encoding="utf-8")
+    assert '<tr class="best"><td>logistic_regression' in render_report([folder])[0]
+
+
+def _fake_run(folder: Path, test: dict, valid: dict) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text("task: classification\n", encoding="utf-8")
+    (folder / "preprocess.json").write_text("{}", encoding="utf-8")
+    summary = {"task": "classification", "main_metric": "accuracy", "test": test, "valid": valid}
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return folder
+
+
+def test_runs_side_by_side_survive_values_that_are_not_numbers(tmp_path):
+    # NaN is written as null; a hand-edited or future summary may hold text
+    first = _fake_run(tmp_path / "a", {"accuracy": None, "note": "<b>n/a</b>"}, {"nll": 0.52})
+    second = _fake_run(tmp_path / "b", {"accuracy": 0.9, "note": 3}, {"nll": 0.41})
+    text = render_report([first, second])[0]
+    page = parse_page(text)
+    metrics = {row[0]: row[1:] for row in table_with_header(page, "metric")[1:]}
+    assert metrics == {
+        "test accuracy": ["–", "0.9"],
+        "test note": ["<b>n/a</b>", "3"],
+        "valid nll": ["0.52", "0.41"],
+    }
+    assert "<b>n/a</b>" not in text  # escaped
+    assert '<span class="best">0.41</span>' in text  # nll: lower is better
+    runs = table_with_header(page, "run")
+    assert [row[-1] for row in runs[1:]] == ["accuracy –", "accuracy 0.9"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import optuna
@@ -12,6 +13,7 @@ import pytest
 from optuna.trial import TrialState
 
 from gradwise.errors import ConfigError
+from gradwise.tune import study as study_module
 from gradwise.tune.plan import plan_study
 from gradwise.tune.study import StudyQueue, open_storage, open_study, quiet_optuna
 from tests.conftest import tiny_config
@@ -191,3 +193,105 @@ def test_studies_with_other_seeds_draw_other_values(tmp_path: Path):
     first = proposals(0)
     assert len(first) == 6 and proposals(0) == first  # reproducible
     assert not first & proposals(1)  # a nearby seed shares no proposal
+
+
+def test_resuming_with_another_space_is_one_error_before_any_trial(tmp_path: Path):
+    plan = plan_for(tmp_path, 2)
+    queue_for(plan)
+    same = {"train.optimizer.lr": {"log": True, "high": 0.1, "low": 1e-4}}  # written otherwise
+    queue_for(plan_study(tiny_config("sklearn:iris", tune={"space": same}), trials=2, out=tmp_path))
+    grown = {**SPACE, "model.dropout": {"low": 0.0, "high": 0.5}}
+    config = tiny_config("sklearn:iris", tune={"space": grown})
+    with pytest.raises(ConfigError) as caught:
+        queue_for(plan_study(config, trials=3, out=tmp_path))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("tune.space differs")
+    assert "added model.dropout" in message and "new --study name" in message
+    study = optuna.load_study(study_name=plan.study, storage=plan.storage)
+    assert len(study.trials) == 2  # not topped up to 3
+
+
+def test_a_running_trial_that_never_named_its_worker_is_requeued_once_stale(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.setattr(study_module, "STALE_SECONDS", 1)
+    queue = queue_for(plan_for(tmp_path, 2))
+    # a worker killed between claiming the trial and recording its host, pid and heartbeat
+    queue.storage.set_trial_state_values(queue.trial_id(0), TrialState.RUNNING)
+    assert queue.requeue_orphans() == 0  # it may still be about to name itself
+    time.sleep(1.2)
+    assert queue.requeue_orphans() == 1
+    assert queue.study.get_trials(deepcopy=False)[0].state == TrialState.WAITING
+
+
+def test_a_trial_whose_heartbeat_stopped_on_another_machine_is_requeued(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.setattr(study_module, "HEARTBEAT_SECONDS", 1)
+    monkeypatch.setattr(study_module, "STALE_SECONDS", 1)
+    queue = queue_for(plan_for(tmp_path, 2))
+    trial = queue.claim()  # records its first heartbeat
+    trial.set_user_attr("host", "another-machine")  # whose worker then died: no more beats
+    assert queue.requeue_orphans() == 0
+    time.sleep(2.5)  # the storage's clock counts whole seconds
+    assert queue.requeue_orphans() == 1
+    again = queue.claim()
+    assert again.number == trial.number
+    again.set_user_attr("host", "another-machine")
+    assert queue.requeue_orphans() == 0  # claimed anew: its old heartbeat does not count
+
+
+def test_a_worker_that_finds_the_queue_empty_requeues_stale_trials_first(tmp_path: Path):
+    queue = queue_for(plan_for(tmp_path, 1))
+    trial = queue.claim()
+    trial.set_user_attr("pid", 2**22 + 12345)  # died on this machine
+    assert queue.claim().number == trial.number
+
+
+def test_top_ups_to_different_counts_at_once_end_at_the_largest(tmp_path: Path):
+    plan = plan_for(tmp_path, 3)
+    queue_for(plan)
+    errors: list[BaseException] = []
+
+    def join(trials: int) -> None:
+        try:
+            bigger = plan_for(tmp_path, trials)
+            open_study(bigger, open_storage(bigger.storage))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=join, args=(n,)) for n in (5, 7, 6, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    study = optuna.load_study(study_name=plan.study, storage=plan.storage)
+    assert len(study.trials) == 7 and study.user_attrs["gradwise.trials"] == 7
+    assert [s.study_name for s in optuna.get_all_study_summaries(plan.storage)] == [plan.study]
+
+
+@pytest.mark.parametrize("locked_hours_ago", [1, None], ids=["old-lock", "lock-without-time"])
+def test_a_top_up_lock_left_by_a_crash_goes_stale(tmp_path: Path, monkeypatch, locked_hours_ago):
+    monkeypatch.setattr(study_module, "LOCK_STALE_SECONDS", 0.5)
+    plan = plan_for(tmp_path, 3)
+    queue_for(plan)
+    marker = optuna.create_study(storage=plan.storage, study_name=plan.study + ":gradwise-top-up")
+    if locked_hours_ago is not None:
+        marker.set_user_attr("gradwise.locked_at", time.time() - 3600 * locked_hours_ago)
+    queue_for(plan_for(tmp_path, 5))
+    study = optuna.load_study(study_name=plan.study, storage=plan.storage)
+    assert len(study.trials) == 5
+    assert [s.study_name for s in optuna.get_all_study_summaries(plan.storage)] == [plan.study]
+
+
+def test_a_trial_whose_worker_dies_twice_is_failed_not_requeued(tmp_path: Path):
+    queue = queue_for(plan_for(tmp_path, 1))
+    for _ in range(2):
+        trial = queue.claim()
+        trial.set_user_attr("pid", 2**22 + 12345)  # killed, e.g. for memory, each time
+        assert queue.requeue_orphans() == 1
+    (trial,) = queue.study.get_trials(deepcopy=False)
+    assert trial.state == TrialState.FAIL and trial.user_attrs["orphaned"] == 2
+    assert trial.user_attrs["error"] == "its worker died 2 times while running it"
+    assert queue.claim() is None

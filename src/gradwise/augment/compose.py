@@ -14,7 +14,7 @@ import torch
 
 # Importing the modules registers their augmentations.
 from gradwise.augment import image, mixup, noise, signal  # noqa: F401
-from gradwise.augment.options import AUGMENT_OPTIONS, parse_augment
+from gradwise.augment.options import AUGMENT_OPTIONS, AugmentOptions, parse_augment
 from gradwise.augment.registry import AUGMENTATIONS, AugmentContext, BatchAugmentation
 from gradwise.errors import ConfigError
 
@@ -27,12 +27,12 @@ def build_batch_transforms(
     """One built augmentation per ``data.augment`` entry, in order."""
     built = []
     for index, (name, options) in enumerate(parse_augment(list(entries))):
-        check_fits(index, name, context)
+        check_fits(index, name, options, context)
         built.append(AUGMENTATIONS.get(name)(options, context))
     return built
 
 
-def check_fits(index: int, name: str, context: AugmentContext) -> None:
+def check_fits(index: int, name: str, options: AugmentOptions, context: AugmentContext) -> None:
     """ConfigError when an augmentation does not fit the task or the inputs' kind/shape."""
     where = f"data.augment[{index}].{name}"
     allowed = AUGMENT_OPTIONS[name].inputs
@@ -47,6 +47,7 @@ def check_fits(index: int, name: str, context: AugmentContext) -> None:
             f"{where}: needs inputs with at least {needed} dimension(s), got feature shape "
             f"{tuple(context.feature_shape)}"
         )
+    options.check_shape(where, tuple(context.feature_shape))
 
 
 class Compose:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from gradwise.augment.options import Affine, Crop, Cutout, HorizontalFlip
-from gradwise.augment.registry import AUGMENTATIONS, BatchAugmentation
+from gradwise.augment.registry import AUGMENTATIONS, BatchAugmentation, per_position
 
 
 def as_channels(x: torch.Tensor) -> torch.Tensor:
@@ -34,7 +34,10 @@ class HorizontalFlipBatch(BatchAugmentation):
 @AUGMENTATIONS.register("crop")
 class PaddedCrop(BatchAugmentation):
     """Pad by ``padding`` pixels on every side, then crop an H×W window at a random offset in
-    ``{0, …, 2·padding}²`` per sample (a random translation by up to ``padding`` pixels)."""
+    ``{0, …, 2·padding}²`` per sample (a random translation by up to ``padding`` pixels).
+
+    ``fill: reflect`` needs ``padding < min(H, W)``; :func:`.compose.check_fits` checks it when
+    the run is built (:meth:`.options.Crop.check_shape`)."""
 
     options: Crop
 
@@ -65,23 +68,29 @@ class RandomAffine(BatchAugmentation):
     """Rotate by ``θ ~ U(−degrees, degrees)`` and translate by ``t ~ U(−translate, translate)``
     of the image size on each axis, bilinear sampling, zeros outside.
 
-    Formula: output pixel at normalized position ``p`` samples the input at ``R(θ)·p + 2t``
-    (``affine_grid`` works in [−1, 1] coordinates, so a shift of ``t`` of the size is ``2t``).
+    Formula: the output pixel at ``q`` (in pixels from the image centre, as ``(column, row)``)
+    samples the input at ``R(θ)·q + t ⊙ (W, H)``. ``affine_grid`` works in [−1, 1] coordinates
+    ``p = 2q ⊘ (W, H)``, where that map is ``p ↦ D⁻¹·R(θ)·D·p + 2t`` with ``D = diag(W, H)``::
+
+        theta = [[cos θ,          −sin θ · H/W,   2t_x],
+                 [sin θ · W/H,     cos θ,         2t_y]]
+
+    (without the ``H/W`` and ``W/H`` factors a non-square image would be distorted, not rotated).
     """
 
     options: Affine
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         images = as_channels(x)  # (B, R, H, W)
-        batch = images.shape[0]
+        batch, _, height, width = images.shape
         device = x.device
         angle = (2 * self.uniform(batch, device=device) - 1) * math.radians(self.options.degrees)
         shift = (2 * self.uniform(batch, 2, device=device) - 1) * 2 * self.options.translate
         cos, sin = torch.cos(angle), torch.sin(angle)  # (B,)
         theta = torch.stack(
             [
-                torch.stack([cos, -sin, shift[:, 0]], dim=-1),
-                torch.stack([sin, cos, shift[:, 1]], dim=-1),
+                torch.stack([cos, -sin * (height / width), shift[:, 0]], dim=-1),
+                torch.stack([sin * (width / height), cos, shift[:, 1]], dim=-1),
             ],
             dim=1,
         )  # (B, 2, 3)
@@ -109,5 +118,4 @@ class CutoutBatch(BatchAugmentation):
         in_rows = (rows >= top[:, None]) & (rows < (top + size)[:, None])  # (B, H)
         in_cols = (cols >= left[:, None]) & (cols < (left + size)[:, None])  # (B, W)
         square = in_rows[:, :, None] & in_cols[:, None, :]  # (B, H, W)
-        keep = ~square.reshape(batch, *([1] * (x.dim() - 3)), height, width)
-        return x * keep
+        return x * ~per_position(square, x)

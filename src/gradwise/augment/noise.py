@@ -26,7 +26,7 @@ class AddUniformNoise(BatchAugmentation):
     options: UniformNoise
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        u = torch.rand(x.shape, generator=self.generator, device=x.device)  # (B, *S) in [0, 1)
+        u = self.uniform(*x.shape, device=x.device)  # (B, *S) in [0, 1)
         return x + (2 * u - 1) * self.options.amount
 
 
@@ -37,9 +37,7 @@ class AddGaussianNoise(BatchAugmentation):
     options: GaussianNoise
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.options.sigma * torch.randn(
-            x.shape, generator=self.generator, device=x.device
-        )
+        return x + self.options.sigma * self.normal(*x.shape, device=x.device)
 
 
 @AUGMENTATIONS.register("dropout_noise")
@@ -51,7 +49,7 @@ class DropInputs(BatchAugmentation):
     options: DropoutNoise
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.options.rate
+        keep = self.uniform(*x.shape, device=x.device) >= self.options.rate  # (B, *S)
         return x * keep
 
 
@@ -63,7 +61,7 @@ class MultiplyNoise(BatchAugmentation):
     options: MultiplicativeNoise
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        eps = torch.randn(x.shape, generator=self.generator, device=x.device)  # (B, *S)
+        eps = self.normal(*x.shape, device=x.device)  # (B, *S)
         return x * (1 + self.options.sigma * eps)
 
 

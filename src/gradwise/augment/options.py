@@ -36,6 +36,12 @@ class AugmentOptions(Options):
     summary: ClassVar[str] = ""
     p: Chance = 1.0  # probability that each sample of the batch is augmented
 
+    def check_shape(self, where: str, feature_shape: tuple[int, ...]) -> None:
+        """ConfigError when these options cannot work on examples of ``feature_shape``.
+
+        ``where`` is the entry's key, e.g. ``data.augment[0].crop``. Nothing to check by default.
+        """
+
 
 class UniformNoise(AugmentOptions):
     shorthand = "amount"
@@ -109,6 +115,15 @@ class Crop(AugmentOptions):
     summary = "pad by `padding` pixels, crop back to size at a random offset"
     padding: Annotated[int, Field(ge=0)] = 4
     fill: Literal["zeros", "reflect", "replicate"] = "zeros"
+
+    def check_shape(self, where: str, feature_shape: tuple[int, ...]) -> None:
+        height, width = feature_shape[-2:]
+        if self.fill == "reflect" and self.padding >= min(height, width):
+            raise ConfigError(
+                f"{where}.padding: fill: reflect needs padding < min(H, W) = "
+                f"{min(height, width)} for {height}×{width} images, got {self.padding}; "
+                "lower padding or use fill: replicate or zeros"
+            )
 
 
 class Affine(AugmentOptions):

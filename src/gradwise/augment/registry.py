@@ -56,6 +56,7 @@ class BatchAugmentation:
         return torch.rand(shape, generator=self.generator, device=device)
 
     def normal(self, *shape: int, device: torch.device) -> torch.Tensor:
+        """N(0, 1) of ``shape`` from the run's generator."""
         return torch.randn(shape, generator=self.generator, device=device)
 
     def integers(
@@ -101,6 +102,15 @@ class BatchAugmentation:
 def per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """(B,) → (B, 1, ..., 1) so it broadcasts over one sample of ``like``."""
     return values.reshape(values.shape[0], *([1] * (like.dim() - 1)))
+
+
+def per_position(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B, *T) → (B, 1, ..., 1, *T) so it broadcasts over the channels of ``like`` (B, *C, *T).
+
+    A per-sample mask over the trailing axes: (B, L) for signals, (B, H, W) for images.
+    """
+    ones = [1] * (like.dim() - values.dim())
+    return values.reshape(values.shape[0], *ones, *values.shape[1:])
 
 
 AugmentationFactory = Callable[[AugmentOptions, AugmentContext], BatchAugmentation]

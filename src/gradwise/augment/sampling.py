@@ -113,7 +113,12 @@ def oversample(
 def smote(
     x: np.ndarray, y: np.ndarray, options: Smote, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    from imblearn.over_sampling import SMOTE
+    try:
+        from imblearn.over_sampling import SMOTE
+    except ImportError:
+        raise ConfigError(
+            "data.sampling: smote needs imbalanced-learn (pip install 'gradwise[imbalance]')"
+        ) from None
 
     classes, counts = np.unique(y, return_counts=True)
     floor = math.ceil(options.ratio * counts.max())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from gradwise.augment.options import Shift, Stretch, TimeMask
-from gradwise.augment.registry import AUGMENTATIONS, BatchAugmentation
+from gradwise.augment.registry import AUGMENTATIONS, BatchAugmentation, per_position
 
 
 def gather_time(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -35,7 +35,7 @@ class RandomShift(BatchAugmentation):
             return gather_time(x, source % length)
         inside = (source >= 0) & (source < length)  # (B, L)
         shifted = gather_time(x, source.clamp(0, length - 1))
-        return shifted * inside.reshape(batch, *([1] * (x.dim() - 2)), length)
+        return shifted * per_position(inside, x)
 
 
 @AUGMENTATIONS.register("stretch")
@@ -56,7 +56,7 @@ class RandomStretch(BatchAugmentation):
         position = position.clamp(0, length - 1)
         left = position.floor()
         right = (left + 1).clamp(max=length - 1)
-        weight = (position - left).reshape(batch, *([1] * (x.dim() - 2)), length)
+        weight = per_position(position - left, x)  # (B, 1, ..., L)
         both = gather_time(x, torch.cat([left, right], dim=-1).long())  # (B, *C, 2L)
         return torch.lerp(both[..., :length], both[..., length:], weight)
 
@@ -77,4 +77,4 @@ class TimeMasking(BatchAugmentation):
             width = self.integers(0, widest, batch, device=x.device)  # (B,)
             start = self.integers(0, length - width, batch, device=x.device)  # (B,)
             masked |= (steps >= start[:, None]) & (steps < (start + width)[:, None])
-        return x * ~masked.reshape(batch, *([1] * (x.dim() - 2)), length)
+        return x * ~per_position(masked, x)

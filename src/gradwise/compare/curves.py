@@ -57,12 +57,29 @@ def subset_rows(order: np.ndarray, fraction: float) -> np.ndarray:
     return np.sort(order[: subset_size(fraction, len(order))])
 
 
-def check_fractions(fractions: list[float], n_train: int) -> None:
-    """Every fraction must leave enough training rows to fit a model."""
+def check_fractions(
+    fractions: list[float], y_train: np.ndarray, order: np.ndarray | None = None
+) -> None:
+    """Every fraction must leave enough training rows to fit a model and, given a
+    classification ``order`` (:func:`nested_order`), at least two classes in its subset.
+
+    The classes are counted in the subset itself: a class of share p_c is sure to appear only
+    once m · p_c ≥ 1, so a 3% class is absent from the first 16 rows of a two-class order.
+    """
+    n_train = len(y_train)
     for fraction in fractions:
         size = subset_size(fraction, n_train)
         if size < MIN_SUBSET_ROWS:
             raise ConfigError(
                 f"compare.fractions: {fraction:g} of the {n_train} training rows is {size} "
                 f"row(s); each share must hold at least {MIN_SUBSET_ROWS} rows"
+            )
+        if order is None:
+            continue
+        classes = len(np.unique(y_train))
+        if classes >= 2 and len(np.unique(y_train[subset_rows(order, fraction)])) < 2:
+            raise ConfigError(
+                f"compare.fractions: {fraction:g} of the {n_train} training rows is {size} "
+                f"rows, all of one class (the training split has {classes}); a classifier "
+                "needs at least 2 classes to fit: use a larger fraction"
             )

@@ -5,7 +5,8 @@ once by ``load_splits(config.data, config.task, s)``; one nested order of the tr
 drawn (:mod:`.curves`); then for each training fraction, smallest first, every baseline and
 every deep variant is fitted on the same rows and scored on the same test split. The results go
 to ``<out>/<name>-compare-<timestamp>/``: ``compare.json``, ``learning_curves.png`` and the
-resolved ``experiment.yaml``. Nothing is written before every fit has finished.
+resolved ``experiment.yaml`` (the picture drawn by :func:`gradwise.report.plots.size_curves_png`).
+Nothing is written before every fit has finished.
 
 >>> import gradwise
 >>> result = gradwise.compare("exp.yaml", overrides=["compare.seeds=5"])
@@ -23,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from gradwise._io import atomic_write_json, atomic_write_text
+from gradwise._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from gradwise.compare.baselines import BASELINES, resolve_baselines
 from gradwise.compare.curves import check_fractions, nested_order, subset_rows
 from gradwise.compare.records import FitRecord
@@ -45,10 +46,6 @@ class Comparison:
     @property
     def verdict(self) -> str:
         return self.document["verdict"]
-
-    @property
-    def models(self) -> list[dict[str, Any]]:
-        return self.document["models"]
 
     def __repr__(self) -> str:
         return f"Comparison({str(self.path)!r})"
@@ -77,7 +74,7 @@ def compare(
 
     first_splits = load_splits(config.data, config.task, seed_list[0])
     n_train = len(first_splits.x_train)
-    check_fractions(settings.fractions, n_train)
+    check_fractions(settings.fractions, first_splits.y_train)  # rows; classes per seed below
     baselines = resolve_baselines(settings.baselines, config.task, n_train)
     if progress is None and not quiet:
         progress = print_progress
@@ -142,7 +139,10 @@ def _fits_of_seed(
 
     splits = splits or load_splits(config.data, config.task, seed)
     task = build_task(config.task, splits.preprocessor)
-    order = nested_order(splits.y_train, config.task == "classification", seed)
+    classification = config.task == "classification"
+    order = nested_order(splits.y_train, classification, seed)
+    # before this seed's first fit (the first seed's: before any fit)
+    check_fractions(settings.fractions, splits.y_train, order if classification else None)
     for fraction in settings.fractions:
         rows = subset_rows(order, fraction)
         subset = replace(splits, x_train=splits.x_train[rows], y_train=splits.y_train[rows])
@@ -196,7 +196,7 @@ def build_document(
         learning_curves,
         model_table,
     )
-    from gradwise.training.metrics import higher_is_better
+    from gradwise.metric_names import higher_is_better
 
     higher = higher_is_better(metric)
     counts = {name: BASELINES.get(name).counts for name in BASELINES}
@@ -244,11 +244,12 @@ def create_compare_dir(out_dir: str | Path, name: str) -> Path:
 
 
 def write_comparison(out: str | Path, config: Any, document: dict[str, Any]) -> Path:
-    from gradwise.compare.plots import plot_learning_curves
+    from gradwise.report.plots import size_curves_png
 
+    picture = size_curves_png(document)  # drawn before the folder exists: nothing half-written
     folder = create_compare_dir(out, config.name)
     document["path"] = str(folder)
     atomic_write_text(folder / "experiment.yaml", dump_config(config))
-    plot_learning_curves(document, folder / "learning_curves.png")
+    atomic_write_bytes(folder / "learning_curves.png", picture)
     atomic_write_json(folder / "compare.json", document)
     return folder

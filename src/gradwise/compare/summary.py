@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from statistics import fmean
 from typing import Any
 
 from gradwise.compare.records import FitRecord
@@ -20,7 +21,7 @@ FULL = 1.0  # the fraction the table and the verdict are measured at
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
+    mean = fmean(values)
     if len(values) < 2:
         return mean, 0.0
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
@@ -50,15 +51,15 @@ def model_table(
                 "name": name,
                 "family": fits[0].family,
                 "test": {"mean": mean, "std": std, "values": test},
-                "train_score": mean_std(train)[0],
-                "gap": mean_std([sign * (a - b) for a, b in zip(train, test, strict=True)])[0],
-                "fit_time": mean_std([f.fit_time for f in fits])[0],
-                "predict_ms_per_1000": mean_std([f.predict_ms_per_1000 for f in fits])[0],
-                "parameters": round(mean_std([f.parameters for f in fits])[0]),
-                "size_bytes": round(mean_std([f.size_bytes for f in fits])[0]),
+                "train_score": fmean(train),
+                "gap": fmean([sign * (a - b) for a, b in zip(train, test, strict=True)]),
+                "fit_time": fmean([f.fit_time for f in fits]),
+                "predict_ms_per_1000": fmean([f.predict_ms_per_1000 for f in fits]),
+                "parameters": round(fmean([f.parameters for f in fits])),
+                "size_bytes": round(fmean([f.size_bytes for f in fits])),
                 "parameters_count": counts.get(name, "weights"),
                 "n_train": fits[0].n_train,
-                "metrics": {k: mean_std([f.test[k] for f in fits])[0] for k in fits[0].test},
+                "metrics": {k: fmean([f.test[k] for f in fits]) for k in fits[0].test},
             }
         )
     return table
@@ -114,7 +115,7 @@ def _best(
     if not candidates:
         return None
     sign = 1.0 if higher else -1.0
-    return max(candidates, key=lambda fits: sign * mean_std([f.test[metric] for f in fits])[0])
+    return max(candidates, key=lambda fits: sign * fmean([f.test[metric] for f in fits]))
 
 
 def outcome_at(
@@ -126,8 +127,8 @@ def outcome_at(
     classical = _best(records, fraction, "classical", metric, higher)
     if deep is None or classical is None:
         return None
-    deep_time = mean_std([f.fit_time for f in deep])[0]
-    classical_time = mean_std([f.fit_time for f in classical])[0]
+    deep_time = fmean([f.fit_time for f in deep])
+    classical_time = fmean([f.fit_time for f in classical])
     return paired_outcome(
         deep[0].model,
         classical[0].model,

@@ -41,14 +41,50 @@ def final_train_loss(evidence: RunEvidence) -> float:
     return min(train[-3:]) if train else math.nan
 
 
+def best_fit(evidence: RunEvidence) -> tuple[float | None, str, float]:
+    """(progress, which loss, its value): the better of the final training loss and the best
+    validation loss, each measured from its own split's trivial loss. Mixup, noise and dropout
+    inflate the training loss; a validation loss clearly below it shows what was learned."""
+    train = final_train_loss(evidence)
+    found: tuple[float | None, str, float] = (evidence.progress(train), "training", train)
+    valid = finite(evidence.valid_loss)
+    if valid:
+        progress = evidence.progress(min(valid), split="valid")
+        if progress is not None and (found[0] is None or progress > found[0]):
+            found = (progress, "validation", min(valid))
+    return found
+
+
 def learning_progress(evidence: RunEvidence) -> float | None:
-    """Share of the trivial loss the model removed; regression without a known trivial loss
-    falls back on the validation R² (the same quantity measured on held-out data)."""
-    progress = evidence.progress(final_train_loss(evidence))
+    """Share of the trivial loss the model removed (:func:`best_fit`); regression without a
+    known trivial loss falls back on the validation R² (the same quantity on held-out data)."""
+    progress = best_fit(evidence)[0]
     if progress is None and evidence.config.task == "regression":
-        r2 = evidence.summary.get("valid", {}).get("r2")
+        r2 = (evidence.summary.get("valid") or {}).get("r2")
         return float(r2) if isinstance(r2, (int, float)) else None
     return progress
+
+
+def still_improving(evidence: RunEvidence) -> bool:
+    """The training loss was still falling at the end, and no early stop said otherwise."""
+    if evidence.summary.get("stopped_early"):
+        return False
+    return late_improvement(evidence) >= PLATEAU
+
+
+def validation_plateaued(evidence: RunEvidence) -> bool:
+    """The best validation epoch lies well before the last (≥ max(3, a fifth of the epochs)):
+    more training stopped helping, so the model is not short of capacity or epochs."""
+    best = evidence.summary.get("best_epoch")
+    if not isinstance(best, int):
+        valid = evidence.valid_loss
+        if not finite(valid):
+            return False
+        best = 1 + min(
+            range(len(valid)), key=lambda e: valid[e] if math.isfinite(valid[e]) else math.inf
+        )
+    epochs = evidence.epochs
+    return epochs - best >= max(3, epochs // 5)
 
 
 def metric_headroom(evidence: RunEvidence) -> float:
@@ -116,38 +152,43 @@ def underfitting(evidence: RunEvidence) -> Finding | None:
     scale = evidence.loss_scale or 1.0
     valid = finite(evidence.valid_loss)
     gap = (min(valid) - final_train_loss(evidence)) / scale if valid else 0.0
-    still_falling = late_improvement(evidence) >= PLATEAU
+    still_falling = still_improving(evidence)
     headroom = metric_headroom(evidence)
     learns_little = progress < LEARNS_LITTLE and gap < LARGE_GAP and headroom > NEAR_PERFECT
-    capacity_bound = progress < CAPACITY_LIMITED and gap < SMALL_GAP and headroom > 2 * NEAR_PERFECT
+    capacity_bound = (
+        progress < CAPACITY_LIMITED
+        and gap < SMALL_GAP
+        and headroom > 2 * NEAR_PERFECT
+        and not validation_plateaued(evidence)
+    )
     if not (learns_little or capacity_bound):
         return None
+    _, which, loss = best_fit(evidence)
+    score = valid_score(evidence, evidence.main_metric)
     evidence_numbers = {
         "train_loss": round(final_train_loss(evidence), 6),
         "trivial_loss": evidence.trivial_loss,
         "progress": round(progress, 4),
+        "progress_measured_on": which,
         "valid_minus_train": round(gap * scale, 6),
         "still_improving": still_falling,
-        f"valid_{evidence.main_metric}": evidence.summary.get("valid", {}).get(
-            evidence.main_metric
-        ),
+        "stopped_early": bool(evidence.summary.get("stopped_early")),
+        f"valid_{evidence.main_metric}": score,
         "epochs": evidence.epochs,
     }
     remedies = fix.present(
         fix.more_epochs(evidence.config) if still_falling else None,
         fix.bigger_model(evidence.config),
     )
-    final = final_train_loss(evidence)
     if evidence.trivial_loss is None:
         what = f"the model explains only {max(progress, 0):.0%} of the target's variance"
     elif progress <= 0:
-        what = f"the training loss {final:.4g} is no better than a constant predictor's "
+        what = f"the {which} loss {loss:.4g} is no better than a constant predictor's "
         what += f"({evidence.trivial_loss:.4g})"
     else:
-        what = f"the training loss {final:.4g} removed only {progress:.0%} of a constant "
+        what = f"the {which} loss {loss:.4g} removed only {progress:.0%} of a constant "
         what += f"predictor's loss ({evidence.trivial_loss:.4g})"
     trend = "and was still falling" if still_falling else "and had flattened out"
-    score = evidence.summary.get("valid", {}).get(evidence.main_metric)
     if isinstance(score, (int, float)):
         trend += f" (best validation {evidence.main_metric} {score:.3g})"
     return Finding(
@@ -158,6 +199,12 @@ def underfitting(evidence: RunEvidence) -> Finding | None:
         evidence_numbers,
         remedies,
     )
+
+
+def valid_score(evidence: RunEvidence, metric: str) -> float | None:
+    """The best epoch's validation ``metric`` from the summary (None when missing or null)."""
+    value = (evidence.summary.get("valid") or {}).get(metric)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 @detector("overfitting")
@@ -286,9 +333,14 @@ def class_imbalance(evidence: RunEvidence) -> Finding | None:
         return None  # already countered
     worst: dict[str, float] = {}
     for split in ("valid", "test"):
-        metrics = evidence.summary.get(split) or {}
-        if "accuracy" in metrics:
-            gap = max(metrics["accuracy"] - metrics[k] for k in MINORITY_SCORES if k in metrics)
+        metrics = {
+            k: float(v)
+            for k, v in (evidence.summary.get(split) or {}).items()
+            if isinstance(v, (int, float)) and math.isfinite(v)
+        }
+        scores = [metrics[k] for k in MINORITY_SCORES if k in metrics]
+        if "accuracy" in metrics and scores:
+            gap = metrics["accuracy"] - min(scores)
             if gap > worst.get("gap", -1):
                 worst = {"split": split, "gap": gap, **metrics}
     if not worst or worst["gap"] < MINORITY_GAP:

@@ -37,7 +37,10 @@ class Diagnosis:
 
     @property
     def healthy(self) -> bool:
-        return [f.code for f in self.findings] == ["healthy"]
+        """No problem found in a run that completed (an incomplete run is never healthy)."""
+        return [f.code for f in self.findings] == ["healthy"] and self.findings[0].evidence.get(
+            "status"
+        ) == "completed"
 
     @property
     def codes(self) -> list[str]:
@@ -68,12 +71,17 @@ def diagnose(run_dir: str | Path, write: bool = True) -> Diagnosis:
 
 
 def healthy(evidence: RunEvidence) -> Finding:
-    """The one finding of a run in which no detector found a problem."""
+    """The one finding of a run in which no detector found a problem: ``healthy`` when the run
+    completed; for one that did not (running, interrupted, failed, no summary), the same code
+    at severity ``info`` with a message that starts "Incomplete run" — the vocabulary of
+    DESIGN.md §4 has no other code for "nothing wrong seen, but the run did not finish"."""
     summary = evidence.summary
+    status = str(summary.get("status") or "unknown")
     metric = evidence.main_metric
-    best = summary.get("valid", {}).get(metric)
+    best = (summary.get("valid") or {}).get(metric)
     train = finite(evidence.train_loss)
     numbers: dict[str, Any] = {
+        "status": status,
         "epochs": evidence.epochs,
         "best_epoch": summary.get("best_epoch"),
         f"valid_{metric}": best,
@@ -90,8 +98,22 @@ def healthy(evidence: RunEvidence) -> Finding:
     if isinstance(best, (int, float)):
         parts.append(f"best validation {metric} {best:.4g} at epoch {summary.get('best_epoch')}")
     if not evidence.diagnostics:
-        parts.append("no per-layer statistics were collected (diagnose.enabled is off)")
-    return Finding("healthy", "info", "No problems found: " + "; ".join(parts) + ".", numbers)
+        off = not evidence.config.diagnose.enabled
+        parts.append(
+            "no per-layer statistics were collected" + (" (diagnose.enabled is off)" if off else "")
+        )
+    if status == "completed":
+        return Finding("healthy", "info", "No problems found: " + "; ".join(parts) + ".", numbers)
+    error = summary.get("error")
+    if error:
+        parts.append(f"error: {error}")
+    return Finding(
+        "healthy",
+        "info",
+        f"Incomplete run (status {status}): the run did not complete, so there is too little to "
+        "judge it by; no detector fired on what there is: " + "; ".join(parts) + ".",
+        numbers,
+    )
 
 
 def format_diagnosis(diagnosis: Diagnosis) -> str:

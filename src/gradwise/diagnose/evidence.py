@@ -6,13 +6,17 @@ Everything here is plain Python over the run's files (``config.yaml``, ``metrics
 The central reference is the **trivial loss**: the loss of the best constant predictor, which
 ignores the inputs. A model that does not get clearly below it has learned nothing.
 
-Formula (classification, cross-entropy, class prior π on the training split, class weights w,
-label smoothing ε over K classes; PyTorch's weighted mean Σ w_y ℓ / Σ w_y)::
+Formula (classification, cross-entropy, class prior π on the training split as the model saw it,
+i.e. after ``data.sampling``; class weights w, label smoothing ε over K classes). PyTorch
+weights the smoothing term by w_k too and divides by Σ_i w_{y_i}, so a prediction q costs
+−Σ_k t_k log q_k with::
 
-    ρ_k      = π_k w_k / Σ_j π_j w_j                 (the prior as the weighted loss sees it)
-    ρ'_k     = (1 − ε) ρ_k + ε / K                   (smoothed targets)
-    trivial  = H(ρ') = −Σ_k ρ'_k log ρ'_k            (the constant prediction q = ρ')
-    floor    = −(1 − ε + ε/K) log(1 − ε + ε/K) − (K − 1)(ε/K) log(ε/K)    (a perfect model)
+    t_k      = ((1 − ε) π_k w_k + ε w_k / K) / Σ_j π_j w_j
+    trivial  = −Σ_k t_k log(t_k / Σt)                 (the constant prediction q = t / Σt)
+    floor    = Σ_y π_y · (−Σ_k u_k log(u_k / Σu)) / Σ_j π_j w_j,
+               u_k = (1 − ε) w_y [k = y] + ε w_k / K  (a perfect model, per class y)
+
+Without weights, t is the smoothed prior and the floor is the entropy of one smoothed one-hot.
 
 Binary cross-entropy with ``pos_weight`` a = π_1·w_1/w_0, b = π_0 and q = a / (a + b)::
 
@@ -32,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from gradwise.config import ExperimentConfig, load_config
-from gradwise.runs import RunPaths, open_run, read_metrics, read_summary
+from gradwise.runs import RunPaths, open_run, read_summary
 
 Series = list[float]  # one value per epoch; NaN where a value is missing or was non-finite
 
@@ -55,7 +59,7 @@ class RunEvidence:
         return cls(
             paths=paths,
             config=load_config(paths.config),
-            metrics=read_metrics(paths),
+            metrics=read_jsonl(paths.metrics),
             diagnostics=read_jsonl(paths.diagnostics),
             summary=read_summary(paths),
             profile=read_json_or_empty(paths.root / "profile.json"),
@@ -93,10 +97,24 @@ class RunEvidence:
     # ------------------------------------------------------------------- trivial model
     @cached_property
     def class_prior(self) -> list[float] | None:
-        counts = (self.profile.get("class_counts") or {}).get("train")
-        if not counts or sum(counts) == 0:
-            return None
-        return [c / sum(counts) for c in counts]
+        """The class prior of the training batches: after ``data.sampling`` when it resampled
+        (``profile["sampling"]["after"]``), else the training split's class counts."""
+        after = (self.profile.get("sampling") or {}).get("after")
+        if isinstance(after, dict) and after and "rows" not in after:
+            classes = self.profile.get("classes")
+            if classes and all(str(c) in after for c in classes):
+                return prior_of([after[str(c)] for c in classes])
+            return prior_of(list(after.values()))
+        return prior_of((self.profile.get("class_counts") or {}).get("train"))
+
+    @cached_property
+    def valid_prior(self) -> list[float] | None:
+        """The validation split's class prior (never resampled); the training prior if unknown."""
+        valid = prior_of((self.profile.get("class_counts") or {}).get("valid"))
+        prior = self.class_prior
+        return (
+            valid if valid is not None and prior is not None and len(valid) == len(prior) else prior
+        )
 
     def class_weight_vector(self) -> list[float] | None:
         spec = self.config.train.class_weights
@@ -109,14 +127,13 @@ class RunEvidence:
             return [1.0 / (len(prior) * max(p, 1e-12)) for p in prior]
         return list(spec)
 
-    @cached_property
-    def trivial_loss(self) -> float | None:
-        """Loss of the best constant predictor on the training split (module docstring)."""
+    def trivial_loss_for(self, prior: list[float] | None) -> float | None:
+        """Loss of the best constant predictor on labels with class prior ``prior`` (module
+        docstring); the class weights are the training run's."""
         if self.config.task == "regression":
             standardized = self.preprocess.get("target", {}).get("std") is not None
             scaled = self.config.data.options.get("scale_target", True)
             return 1.0 if self.loss_name == "mse" and standardized and scaled else None
-        prior = self.class_prior
         if prior is None:
             return None
         weights = self.class_weight_vector() or [1.0] * len(prior)
@@ -124,19 +141,37 @@ class RunEvidence:
             a, b = prior[1] * weights[1] / weights[0], prior[0]
             q = a / (a + b)
             return -a * _log(q) - b * _log(1 - q)
-        weighted = [p * w for p, w in zip(prior, weights, strict=True)]
-        rho = [v / sum(weighted) for v in weighted]
-        eps, k = self.config.train.label_smoothing, len(prior)
-        return entropy([(1 - eps) * r + eps / k for r in rho])
+        targets = smoothed_targets(prior, weights, self.config.train.label_smoothing)
+        return cross_entropy_of(targets)
+
+    def loss_floor_for(self, prior: list[float] | None) -> float:
+        """The lowest loss a perfect model reaches on labels with class prior ``prior``
+        (non-zero only with label smoothing)."""
+        eps = self.config.train.label_smoothing
+        if self.config.task != "classification" or self.loss_name == "bce" or eps == 0:
+            return 0.0
+        if prior is None or len(prior) < 2:
+            return 0.0
+        k = len(prior)
+        weights = self.class_weight_vector() or [1.0] * k
+        norm = sum(p * w for p, w in zip(prior, weights, strict=True))
+        per_class = [
+            cross_entropy_of(
+                [(1 - eps) * w * (j == y) + eps * w / k for j, w in enumerate(weights)]
+            )
+            for y in range(k)
+        ]
+        return sum(p * c for p, c in zip(prior, per_class, strict=True)) / norm
+
+    @cached_property
+    def trivial_loss(self) -> float | None:
+        """Loss of the best constant predictor on the training batches (module docstring)."""
+        return self.trivial_loss_for(self.class_prior)
 
     @cached_property
     def loss_floor(self) -> float:
-        """The lowest loss a perfect model reaches (non-zero only with label smoothing)."""
-        eps = self.config.train.label_smoothing
-        k = len(self.class_prior or [])
-        if self.config.task != "classification" or eps == 0 or k < 2:
-            return 0.0
-        return entropy([1 - eps + eps / k] + [eps / k] * (k - 1))
+        """The lowest loss a perfect model reaches on the training batches."""
+        return self.loss_floor_for(self.class_prior)
 
     @cached_property
     def loss_scale(self) -> float | None:
@@ -155,13 +190,15 @@ class RunEvidence:
         first = finite(self.train_loss)
         return first[0] if first else None
 
-    def progress(self, loss: float) -> float | None:
+    def progress(self, loss: float, split: str = "train") -> float | None:
         """How much of the way from the trivial loss to the floor ``loss`` got:
-        1 − (loss − floor) / (trivial − floor); 0 = learned nothing, 1 = perfect."""
-        trivial = self.trivial_loss
-        if trivial is None or not math.isfinite(loss) or trivial <= self.loss_floor:
+        1 − (loss − floor) / (trivial − floor); 0 = learned nothing, 1 = perfect. ``split``
+        "valid" measures a validation loss against the validation split's own class prior."""
+        prior = self.valid_prior if split == "valid" else self.class_prior
+        trivial, floor = self.trivial_loss_for(prior), self.loss_floor_for(prior)
+        if trivial is None or not math.isfinite(loss) or trivial <= floor:
             return None
-        return 1.0 - (loss - self.loss_floor) / (trivial - self.loss_floor)
+        return 1.0 - (loss - floor) / (trivial - floor)
 
     # ------------------------------------------------------------------- diagnostics
     def layer_values(self, key: str, kinds: tuple[str, ...] | None = None) -> dict[str, Series]:
@@ -173,8 +210,9 @@ class RunEvidence:
                     values.setdefault(layer["name"], []).append(_finite_or_nan(layer.get(key)))
         return values
 
-    def activation_values(self, key: str) -> dict[str, Series]:
-        """Per activation module, ``key`` over the diagnostics samples (nulls skipped)."""
+    def activation_values(self, key: str) -> tuple[dict[str, Series], dict[str, str]]:
+        """Per activation module, ``key`` over the diagnostics samples (nulls skipped), and each
+        module's kind (``"ReLU"``, ``"Tanh"``…)."""
         values: dict[str, Series] = {}
         kinds: dict[str, str] = {}
         for sample in self.diagnostics:
@@ -183,11 +221,7 @@ class RunEvidence:
                 if value is not None:
                     values.setdefault(act["name"], []).append(float(value))
                     kinds[act["name"]] = act.get("kind", "")
-        self._activation_kinds = kinds
-        return values
-
-    def activation_kind(self, name: str) -> str:
-        return getattr(self, "_activation_kinds", {}).get(name, "")
+        return values, kinds
 
 
 BALANCING = ("undersample", "oversample", "smote", "class_weight")  # data.sampling methods
@@ -232,8 +266,25 @@ def median(values: list[float]) -> float:
     return kept[middle] if len(kept) % 2 else 0.5 * (kept[middle - 1] + kept[middle])
 
 
-def entropy(distribution: list[float]) -> float:
-    return -sum(p * _log(p) for p in distribution if p > 0)
+def prior_of(counts: Any) -> list[float] | None:
+    """Class counts as proportions (None when there are none)."""
+    if not counts or not all(isinstance(c, (int, float)) for c in counts) or sum(counts) <= 0:
+        return None
+    return [c / sum(counts) for c in counts]
+
+
+def smoothed_targets(prior: list[float], weights: list[float], eps: float) -> list[float]:
+    """t_k = ((1 − ε) π_k w_k + ε w_k / K) / Σ_j π_j w_j: what a constant prediction q pays,
+    −Σ_k t_k log q_k, under PyTorch's weighted, label-smoothed cross-entropy."""
+    k = len(prior)
+    norm = sum(p * w for p, w in zip(prior, weights, strict=True))
+    return [((1 - eps) * p * w + eps * w / k) / norm for p, w in zip(prior, weights, strict=True)]
+
+
+def cross_entropy_of(targets: list[float]) -> float:
+    """min over distributions q of −Σ_k t_k log q_k (reached at q = t / Σt)."""
+    total = sum(targets)
+    return -sum(t * _log(t / total) for t in targets if t > 0)
 
 
 def _log(value: float) -> float:

@@ -8,11 +8,12 @@ orders of magnitude of each other (Glorot & Bengio, 2010; He et al., 2015).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
 from gradwise.diagnose import remedies as fix
-from gradwise.diagnose.curves import blow_ups
+from gradwise.diagnose.curves import blow_ups, top_update_ratio
 from gradwise.diagnose.evidence import RunEvidence, finite, median
 from gradwise.diagnose.findings import Finding, detector
 
@@ -51,20 +52,33 @@ def orders_between(first: float, last: float) -> float:
     return math.log10(max(first / last, 1e-30))
 
 
+def relative_gradients(evidence: RunEvidence) -> dict[str, list[float]]:
+    """Per weight layer (forward order), ‖∂L/∂W‖ / ‖W‖ per diagnostics sample, aligned by
+    sample: NaN where a sample lacks the layer or its numbers."""
+    per_sample = [
+        [layer["name"] for layer in sample.get("layers", []) if layer.get("kind") in WEIGHT_LAYERS]
+        for sample in evidence.diagnostics
+    ]
+    names = max(per_sample, key=len, default=[])  # the fullest sample's order is forward order
+    names = names + [n for n in dict.fromkeys(itertools.chain(*per_sample)) if n not in names]
+    relative: dict[str, list[float]] = {name: [] for name in names}
+    for sample in evidence.diagnostics:
+        by_name = {layer.get("name"): layer for layer in sample.get("layers", [])}
+        for name in names:
+            layer = by_name.get(name, {})
+            grad, weight = layer.get("grad_norm"), layer.get("weight_norm")
+            ok = isinstance(grad, (int, float)) and isinstance(weight, (int, float)) and weight > 0
+            relative[name].append(grad / weight if ok else math.nan)
+    return relative
+
+
 # ------------------------------------------------------------------------------ detectors
 @detector("vanishing_gradients")
 def vanishing_gradients(evidence: RunEvidence) -> Finding | None:
-    grads = evidence.layer_values("grad_norm", WEIGHT_LAYERS)
-    weights = evidence.layer_values("weight_norm", WEIGHT_LAYERS)
-    if len(grads) < 2:
+    relative = relative_gradients(evidence)
+    if len(relative) < 2:
         return None
-    names = list(grads)
-    relative = {
-        name: [
-            g / w if w > 0 else math.nan for g, w in zip(grads[name], weights[name], strict=True)
-        ]
-        for name in names
-    }
+    names = list(relative)
     first, last = names[0], names[-1]
     orders = [orders_between(a, b) for a, b in zip(relative[first], relative[last], strict=True)]
     typical = median(orders)
@@ -141,16 +155,19 @@ def exploding_message(
             + (" while the loss blew up" if blown else "")
         )
     if error:
-        parts.append(error.split("; the last good")[0])
+        parts.append(error_cause(error))
     return "Exploding gradients: " + "; ".join(parts) + "."
+
+
+def error_cause(error: str) -> str:
+    """A training error's cause, without the advice that follows it ("; the last good…")."""
+    return error.split("; the last good")[0]
 
 
 @detector("dead_units")
 def dead_units(evidence: RunEvidence) -> Finding | None:
-    dead = {
-        name: median(later_half(v))
-        for name, v in evidence.activation_values("dead_fraction").items()
-    }
+    values, kinds = evidence.activation_values("dead_fraction")
+    dead = {name: median(later_half(v)) for name, v in values.items()}
     affected = {name: round(f, 4) for name, f in dead.items() if f >= DEAD}
     if not affected:
         return None
@@ -161,7 +178,7 @@ def dead_units(evidence: RunEvidence) -> Finding | None:
         "dead_units",
         "warning",
         f"Dead units: {affected[worst]:.0%} of the units of {worst} "
-        f"({evidence.activation_kind(worst)}) output zero for every sample of a batch "
+        f"({kinds.get(worst, '')}) output zero for every sample of a batch "
         f"({len(affected)} of {len(dead)} ReLU layers affected); they get no gradient and no "
         "longer learn.",
         {"dead_fraction_by_layer": dead, "affected_layers": list(affected)},
@@ -179,7 +196,7 @@ def dead_units(evidence: RunEvidence) -> Finding | None:
 
 @detector("saturated_units")
 def saturated_units(evidence: RunEvidence) -> Finding | None:
-    values = evidence.activation_values("saturated_fraction")
+    values, kinds = evidence.activation_values("saturated_fraction")
     saturated = {name: median(later_half(v)) for name, v in values.items()}
     affected = {name: round(f, 4) for name, f in saturated.items() if f >= SATURATED}
     if not affected:
@@ -190,7 +207,7 @@ def saturated_units(evidence: RunEvidence) -> Finding | None:
         "saturated_units",
         "warning",
         f"Saturated units: {affected[worst]:.0%} of the outputs of {worst} "
-        f"({evidence.activation_kind(worst)}) sit at the flat ends of the curve, where the "
+        f"({kinds.get(worst, '')}) sit at the flat ends of the curve, where the "
         "derivative is almost zero and learning stalls.",
         {"saturated_fraction_by_layer": saturated, "affected_layers": list(affected)},
         fix.present(
@@ -219,18 +236,14 @@ def non_finite_loss(evidence: RunEvidence) -> Finding | None:
     where = STEP_PATTERN.search(error)
     layer = LAYER_PATTERN.search(error)
     config = evidence.config
-    updates = [median(v) for v in evidence.layer_values("update_ratio").values()]
-    big_steps = bool(finite(updates)) and max(finite(updates)) > 0.1
+    top_update = top_update_ratio(evidence)
+    big_steps = top_update is not None and top_update > 0.1
     safe = fix.SAFE_LR.get(config.train.optimizer.name, 1e-3)
     return Finding(
         "non_finite_loss",
         "error",
         "Non-finite loss: "
-        + (
-            error.split("; the last good")[0]
-            if failed
-            else f"NaN/inf losses in epochs {nan_epochs}"
-        )
+        + (error_cause(error) if failed else f"NaN/inf losses in epochs {nan_epochs}")
         + ". Training stopped; the last good checkpoint was kept.",
         {
             "epoch": int(where.group(1)) if where else (nan_epochs[0] if nan_epochs else None),
@@ -238,7 +251,7 @@ def non_finite_loss(evidence: RunEvidence) -> Finding | None:
             "layer": layer.group(1).strip() if layer else None,
             "error": error or None,
             "lr": config.train.optimizer.lr,
-            "max_update_ratio": max(finite(updates)) if finite(updates) else None,
+            "max_update_ratio": top_update,
         },
         fix.present(
             fix.lower_lr(

@@ -5,15 +5,16 @@ Torch-free: it reads each run's ``summary.json``, ``metrics.jsonl`` and ``config
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from gradwise.errors import CheckpointError
+from gradwise.metric_names import higher_is_better
 from gradwise.report.context import ReportContext
-from gradwise.report.page import RenderedSection, escape, image, table
+from gradwise.report.page import Raw, RenderedSection, escape, format_value, image, table
 from gradwise.report.plots import overlay_curves_png
 from gradwise.report.run_sections import flatten_config
-from gradwise.report.study_sections import higher_is_better
 
 Renderer = Callable[[Sequence[ReportContext], list[str]], "str | None"]
 
@@ -40,7 +41,7 @@ def _overview(contexts: Sequence[ReportContext], labels: list[str]) -> str:
                 summary.get("best_epoch"),
                 summary.get("parameters"),
                 summary.get("train_time"),
-                f"{metric} {(summary.get('test') or {}).get(metric, float('nan')):.4g}"
+                Raw(f"{escape(metric)} {format_value((summary.get('test') or {}).get(metric))}")
                 if metric
                 else None,
             ]
@@ -69,27 +70,32 @@ def _metric_rows(contexts: Sequence[ReportContext], split: str) -> list[tuple[st
     ]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _metrics(contexts: Sequence[ReportContext], labels: list[str]) -> str | None:
     rows = _metric_rows(contexts, "test") + _metric_rows(contexts, "valid")
     if not rows:
         return None
-    html_rows = []
+    cells = []
     for name, values in rows:
-        numbers = [v for v in values if isinstance(v, (int, float))]
-        best = None
-        if len(numbers) > 1:
-            best = (max if higher_is_better(name) else min)(numbers)
-        cells = "".join(
-            f'<td class="num{" best" if v == best and v is not None else ""}">'
-            f"{'–' if v is None else f'{v:.4g}'}</td>"
-            for v in values
+        numbers = [v for v in values if _is_number(v)]
+        best = (max if higher_is_better(name) else min)(numbers) if len(numbers) > 1 else None
+        cells.append(
+            [
+                name,
+                *(
+                    Raw(f'<span class="best">{format_value(v)}</span>')
+                    if best is not None and _is_number(v) and v == best
+                    else v
+                    for v in values
+                ),
+            ]
         )
-        html_rows.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
-    head = "".join(f'<th class="num">{escape(label)}</th>' for label in labels)
     return (
-        f"<table><thead><tr><th>metric</th>{head}</tr></thead>"
-        f"<tbody>{''.join(html_rows)}</tbody></table>"
-        '<p class="note">Best value in each row in bold; valid metrics are at each run\'s best '
+        table(["metric", *labels], cells, [False] + [True] * len(labels))
+        + '<p class="note">Best value in each row in bold; valid metrics are at each run\'s best '
         "epoch.</p>"
     )
 

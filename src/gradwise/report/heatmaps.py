@@ -11,7 +11,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradwise.report.plots import FULL_WIDTH, render_png
+from gradwise._plotting import render_png
+from gradwise.report.plots import FULL_WIDTH
 
 
 def step_edges(steps: Sequence[int]) -> np.ndarray:

@@ -53,7 +53,7 @@ th, td { border-bottom:1px solid var(--line); padding:4px 12px 4px 6px; text-ali
 th { background:var(--soft); font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tr.total td { font-weight:600; border-top:2px solid var(--line); }
-td.best { font-weight:700; color:#005a8c; }
+td.best, span.best { font-weight:700; color:#005a8c; }
 tr.best td { font-weight:700; background:#eef6fb; }
 code, pre { font-family:"DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:13px; }
 pre { background:var(--soft); border:1px solid var(--line); padding:10px; overflow:auto; }

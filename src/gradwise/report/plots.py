@@ -1,59 +1,37 @@
-"""The report's figures: matplotlib (Agg, no pyplot state), encoded as PNG bytes.
+"""The report's figures (and the comparison's ``learning_curves.png``), as PNG bytes.
 
-Every figure uses the Okabe–Ito palette, which stays distinguishable under the common forms of
-colour blindness (Okabe & Ito, *Color Universal Design*, 2002), and sequential maps that are
+Drawn through :func:`gradwise._plotting.render_png`: a plain matplotlib figure (no pyplot), the
+Okabe–Ito palette (Okabe & Ito, *Color Universal Design*, 2002) and sequential maps that are
 monotone in lightness (viridis, Blues) for heatmaps. Axes are labelled with their units; figures
 are sized for a ~1100 px wide page at 100 dpi so that text stays legible at natural size.
 """
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
-# blue, orange, bluish green, vermillion, reddish purple, sky blue, black, yellow
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+from gradwise._plotting import DPI, OKABE_ITO, colour, render_png
+from gradwise.metric_names import higher_is_better
+
+__all__ = [
+    "DPI",
+    "FULL_WIDTH",
+    "comparison_higher_is_better",
+    "confusion_png",
+    "learning_curves_png",
+    "overlay_curves_png",
+    "regression_png",
+    "size_curves_png",
+]
+
 TRAIN_COLOUR, VALID_COLOUR, BEST_COLOUR = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[3]
-DPI = 100
 FULL_WIDTH = 11.0  # inches: 1100 px at DPI
-STYLE: dict[str, Any] = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.6,
-    "legend.fontsize": 9,
-    "legend.frameon": False,
-    "axes.prop_cycle": matplotlib.cycler(color=list(OKABE_ITO)),
-}
-
-
-def render_png(draw: Callable[[Figure], None], width: float, height: float) -> bytes:
-    """Draw on a fresh figure of ``width`` × ``height`` inches and return it as PNG bytes."""
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-        FigureCanvasAgg(figure)
-        draw(figure)
-        buffer = io.BytesIO()
-        # no "Software" text chunk: the page carries no URLs, not even inside an image
-        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def colour(index: int) -> str:
-    return OKABE_ITO[index % len(OKABE_ITO)]
 
 
 # ------------------------------------------------------------------------- learning curves
@@ -246,26 +224,97 @@ def regression_png(actual: np.ndarray, predicted: np.ndarray, target_names: Sequ
 
 
 # ------------------------------------------------------------------------------ comparison
-def size_curves_png(curves: Sequence[dict[str, Any]], metric: str) -> bytes:
-    """Test score against training-set size, one line (mean ± std band) per model."""
-    models = list(dict.fromkeys(point["model"] for point in curves))
+SIZE_CURVE_LABELS = {
+    "accuracy": "test accuracy (fraction correct)",
+    "f1": "test macro-F1",
+    "auc": "test ROC-AUC",
+    "rmse": "test RMSE (target units)",
+    "mae": "test MAE (target units)",
+    "r2": "test R² (fraction of variance explained)",
+}
+# the range a metric can take: the ±std bands are clipped to it
+VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "accuracy": (0.0, 1.0),
+    "f1": (0.0, 1.0),
+    "auc": (0.0, 1.0),
+    "r2": (None, 1.0),
+    "rmse": (0.0, None),
+    "mae": (0.0, None),
+}
+
+
+def comparison_higher_is_better(comparison: Mapping[str, Any]) -> bool:
+    """The ``higher_is_better`` that ``compare.json`` stores; the metric's name for a document
+    without it."""
+    stored = comparison.get("higher_is_better")
+    return stored if isinstance(stored, bool) else higher_is_better(str(comparison.get("metric")))
+
+
+def size_curves_png(comparison: Mapping[str, Any]) -> bytes:
+    """A ``compare.json`` document's learning curves: test metric against training rows (log
+    scale), one line per model with a ±1 std band over seeds clipped to the metric's range.
+
+    Deep models are solid lines with round markers and take the first colours; classical ones are
+    dashed with square markers. Points missing ``n_train`` or ``mean`` are left out.
+    """
+    metric = str(comparison.get("metric", "score"))
+    curves = [
+        point
+        for point in comparison.get("learning_curves") or []
+        if isinstance(point.get("n_train"), (int, float))
+        and point["n_train"] > 0
+        and isinstance(point.get("mean"), (int, float))
+    ]
+    table = {m.get("name"): m for m in comparison.get("models") or [] if isinstance(m, dict)}
+    family = {
+        p["model"]: p.get("family") or (table.get(p["model"]) or {}).get("family") or "classical"
+        for p in curves
+    }
+    names = [name for name in table if name in family]
+    names += [name for name in dict.fromkeys(p["model"] for p in curves) if name not in names]
+    names.sort(key=lambda name: family[name] != "deep")  # stable: deep models first
+    low, high = VALUE_RANGES.get(metric, (None, None))
+    seeds = len(comparison.get("seeds") or []) or 1
+    dataset = (comparison.get("dataset") or {}).get("source") or comparison.get("name")
 
     def draw(figure: Figure) -> None:
         axes = figure.subplots()
-        for index, model in enumerate(models):
-            points = sorted((p for p in curves if p["model"] == model), key=lambda p: p["n_train"])
-            sizes = np.array([p["n_train"] for p in points], dtype=float)
+        for index, name in enumerate(names):
+            points = sorted((p for p in curves if p["model"] == name), key=lambda p: p["n_train"])
+            deep = family[name] == "deep"
+            rows = np.array([p["n_train"] for p in points], dtype=float)
             mean = np.array([p["mean"] for p in points], dtype=float)
             spread = np.array([p.get("std") or 0.0 for p in points], dtype=float)
-            axes.plot(sizes, mean, marker="o", color=colour(index), label=model)
-            axes.fill_between(sizes, mean - spread, mean + spread, color=colour(index), alpha=0.15)
+            axes.fill_between(
+                rows,
+                np.clip(mean - spread, low, high),
+                np.clip(mean + spread, low, high),
+                color=colour(index),
+                alpha=0.12,
+                linewidth=0,
+            )
+            axes.plot(
+                rows,
+                mean,
+                color=colour(index),
+                linestyle="-" if deep else "--",
+                marker="o" if deep else "s",
+                linewidth=2.4 if deep else 1.4,
+                markersize=6 if deep else 4,
+                label=f"{name} ({'deep' if deep else 'classical'})",
+                zorder=3 if deep else 2,
+            )
         axes.set_xscale("log")
-        sizes = sorted({int(point["n_train"]) for point in curves})
+        sizes = sorted({int(p["n_train"]) for p in curves})
         axes.set_xticks(sizes, [f"{size:,}" for size in sizes])  # the measured sizes themselves
-        axes.xaxis.set_minor_locator(NullLocator())
+        axes.xaxis.set_minor_formatter(NullFormatter())
         axes.set_xlabel("training rows (log scale)")
-        axes.set_ylabel(f"test {metric}")
-        axes.set_title("Learning curves over training-set size")
-        axes.legend()
+        better = "higher" if comparison_higher_is_better(comparison) else "lower"
+        axes.set_ylabel(f"{SIZE_CURVE_LABELS.get(metric, f'test {metric}')}, {better} is better")
+        where = f"{dataset}: learning curves" if dataset else "Learning curves"
+        axes.set_title(f"{where} (mean ± 1 std over {seeds} seed(s))")
+        axes.grid(True, which="both", alpha=0.5)
+        if names:
+            axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
 
-    return render_png(draw, 8.0, 4.2)
+    return render_png(draw, 9.0, 4.8)

@@ -64,7 +64,7 @@ def ordered_sections() -> list[tuple[str, Section]]:
     return sorted(((key, SECTIONS.get(key)) for key in SECTIONS), key=lambda kv: kv[1].order)
 
 
-def render_sections(context: ReportContext, only: list[str] | None = None) -> list[RenderedSection]:
+def render_sections(context: ReportContext) -> list[RenderedSection]:
     """The sections that have something to show for ``context``, in page order.
 
     A section whose input exists but cannot be used (a checkpoint or data file gone, say) shows
@@ -72,8 +72,6 @@ def render_sections(context: ReportContext, only: list[str] | None = None) -> li
     """
     rendered = []
     for key, entry in ordered_sections():
-        if only is not None and key not in only:
-            continue
         try:
             body = entry.render(context)
         except GradwiseError as exc:

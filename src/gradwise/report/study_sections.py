@@ -8,15 +8,10 @@ from typing import Any
 
 from gradwise.report.context import ReportContext
 from gradwise.report.page import PNG_SIGNATURE, Raw, cards, escape, image, key_values, table
-from gradwise.report.plots import size_curves_png
+from gradwise.report.plots import comparison_higher_is_better, size_curves_png
 from gradwise.report.sections import section
 
 LEADERBOARD_ROWS = 15
-LOWER_IS_BETTER_WORDS = ("loss", "rmse", "mae", "mse", "error")
-
-
-def higher_is_better(metric: str) -> bool:
-    return not any(word in metric for word in LOWER_IS_BETTER_WORDS)
 
 
 def embedded_png(path: Path, alt: str) -> str:
@@ -126,7 +121,8 @@ def _models_table(comparison: dict[str, Any]) -> str:
     metric = str(comparison.get("metric", "score"))
     means = [(m.get("test") or {}).get("mean") for m in models]
     finite = [v for v in means if isinstance(v, (int, float))]
-    best = (max if higher_is_better(metric) else min)(finite) if finite else None
+    higher = comparison_higher_is_better(comparison)
+    best = (max if higher else min)(finite) if finite else None
     rows, classes = [], []
     for model, mean in zip(models, means, strict=True):
         test = model.get("test") or {}
@@ -174,7 +170,7 @@ def comparison(context: ReportContext) -> str | None:
     picture = embedded_png(context.root / "learning_curves.png", "learning curves over data size")
     if not picture and result.get("learning_curves"):
         picture = image(
-            size_curves_png(result["learning_curves"], str(result.get("metric"))),
+            size_curves_png(result),
             "learning curves over training-set size",
         )
     if picture:

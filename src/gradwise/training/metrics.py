@@ -13,11 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-MAXIMIZED = ("accuracy", "f1", "auc", "r2", "recall", "precision")
-
-
-def higher_is_better(metric_name: str) -> bool:
-    return any(word in metric_name for word in MAXIMIZED)
+# re-exported for the engine's callers; the one rule lives in the torch-free module
+from gradwise.metric_names import higher_is_better as higher_is_better
 
 
 def class_probabilities(outputs: torch.Tensor) -> torch.Tensor:

@@ -1,33 +1,22 @@
 """The study's figures: optimization history, parallel coordinates, parameter importances.
 
-Drawn with matplotlib's object API on the Agg canvas (no pyplot state, no display) in the
-Okabe–Ito palette (Okabe & Ito, *Color Universal Design*, 2002) and the cividis map (Nuñez et
-al., PLOS ONE 2018), both readable with the common colour-vision deficiencies.
+Drawn through :func:`gradwise._plotting.save_png` (a plain matplotlib figure, no pyplot, written
+atomically) in the Okabe–Ito palette (Okabe & Ito, *Color Universal Design*, 2002) and the cividis
+map (Nuñez et al., PLOS ONE 2018), both readable with the common colour-vision deficiencies.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gradwise._io import atomic_write
+from gradwise._plotting import GREY, OKABE_ITO, save_png
 from gradwise.config.tune import ParamSpec
 from gradwise.tune import space
 
-BLUE, ORANGE, VERMILLION, GREY = "#0072B2", "#E69F00", "#D55E00", "#999999"
-DPI = 110
-
-
-def _save(path: Path, width: float, height: float, draw: Callable[[Any], None]) -> Path:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    draw(figure)
-    return atomic_write(path, lambda tmp: figure.savefig(tmp, format="png"))
+BLUE, ORANGE, VERMILLION = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[3]
 
 
 def _note(axes: Any, text: str) -> None:
@@ -101,7 +90,7 @@ def history_png(
         axes.grid(alpha=0.3)
         axes.legend(loc="best", fontsize=8)
 
-    return _save(path, 7.0, 4.2, draw)
+    return save_png(path, draw, 7.0, 4.2)
 
 
 # ---------------------------------------------------------------------- parallel coords
@@ -173,7 +162,8 @@ def parallel_png(
         axes.set_title("Parallel coordinates (grey: pruned; thick: best)")
         figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=metric)
 
-    return _save(path, max(6.0, 1.5 * len(space.parameters(searched)) + 2.5), 4.5, draw)
+    width = max(6.0, 1.5 * len(space.parameters(searched)) + 2.5)
+    return save_png(path, draw, width, 4.5)
 
 
 # --------------------------------------------------------------------------- importances
@@ -193,4 +183,4 @@ def importances_png(weights: Mapping[str, float], metric: str, path: Path) -> Pa
         axes.set_xlabel(f"importance (share of the variance of {metric}, fANOVA)")
         axes.set_title("Parameter importances")
 
-    return _save(path, 7.0, max(2.5, 0.45 * len(weights) + 1.5), draw)
+    return save_png(path, draw, 7.0, max(2.5, 0.45 * len(weights) + 1.5))

@@ -14,20 +14,19 @@ from optuna.trial import TrialState
 
 from gradwise.training.progress import format_duration, progress_wanted
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+STATE_NAMES = {  # as tune.json and the progress line name them
+    TrialState.COMPLETE: "complete",
+    TrialState.PRUNED: "pruned",
+    TrialState.FAIL: "failed",
+    TrialState.RUNNING: "running",
+    TrialState.WAITING: "waiting",
+}
 
 
 def study_counts(study: Any) -> dict[str, int]:
-    counts = {"complete": 0, "pruned": 0, "failed": 0, "running": 0, "waiting": 0}
-    names = {
-        TrialState.COMPLETE: "complete",
-        TrialState.PRUNED: "pruned",
-        TrialState.FAIL: "failed",
-        TrialState.RUNNING: "running",
-        TrialState.WAITING: "waiting",
-    }
+    counts = dict.fromkeys(STATE_NAMES.values(), 0)
     for trial in study.get_trials(deepcopy=False):
-        counts[names[trial.state]] += 1
+        counts[STATE_NAMES[trial.state]] += 1
     return counts
 
 

@@ -20,13 +20,8 @@ from gradwise._io import atomic_write_json, atomic_write_text
 from gradwise.config import load_config
 from gradwise.tune import plots, space
 from gradwise.tune.plan import TunePlan
-from gradwise.tune.progress import study_counts
-
-STATE_NAMES = {
-    TrialState.COMPLETE: "complete",
-    TrialState.PRUNED: "pruned",
-    TrialState.FAIL: "failed",
-}
+from gradwise.tune.progress import STATE_NAMES, study_counts
+from gradwise.tune.study import shown_url
 
 
 @dataclass
@@ -136,7 +131,7 @@ def write_results(study: optuna.Study, plan: TunePlan) -> TuneResult:
         "best": None,
         "leaderboard": board,
         "importances": weights,
-        "storage": _shown(plan.storage),
+        "storage": shown_url(plan.storage),
         "trials": plan.trials,
         "waiting": counts["waiting"] + counts["running"],
     }
@@ -163,12 +158,6 @@ def write_results(study: optuna.Study, plan: TunePlan) -> TuneResult:
         leaderboard=board,
         counts=counts,
         importances=weights,
-        storage=_shown(plan.storage),
+        storage=shown_url(plan.storage),
         document=document,
     )
-
-
-def _shown(url: str) -> str:
-    import sqlalchemy
-
-    return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)

@@ -72,32 +72,22 @@ def tune(
     progress.update()
     try:
         _run_workers(plan, queue, progress.update)
-    except KeyboardInterrupt:
+    finally:  # also when stopped: what finished so far (the rest resumes later)
         progress.close()
-        write_results(queue.study, plan)  # what finished so far; the rest resumes later
-        raise
-    progress.close()
-    queue.requeue_orphans()  # a worker that died left its trial running
-    return write_results(queue.study, plan)
+        queue.requeue_orphans()  # e.g. a trial whose worker on another machine is gone
+        result = write_results(queue.study, plan)
+    return result
 
 
 def _run_workers(plan: TunePlan, queue: StudyQueue, poll: Callable[[], None]) -> None:
-    from gradwise.tune.worker import start_workers, wait_for_workers, work
+    from gradwise.tune.worker import check_workers, start_workers, wait_for_workers, work
 
     if plan.workers == 1:
         work(plan, 0, on_trial_end=poll, queue=queue)
         return
     processes, results = start_workers(plan)
     reports = wait_for_workers(processes, results, poll)
-    failed = [r for r in reports if r.error]
-    user_errors = [r for r in failed if r.user_error]
-    if user_errors:
-        raise ConfigError(user_errors[0].error)
-    if failed:
-        raise RuntimeError(f"tune worker {failed[0].index} failed:\n{failed[0].error}")
-    missing = {p.exitcode for p in processes if p.exitcode}
-    if missing:
-        raise RuntimeError(f"tune workers exited with status {sorted(missing)}")
+    check_workers(processes, reports)
 
 
 def _check_data(plan: TunePlan) -> None:

@@ -8,6 +8,7 @@ A worker on another machine is simply another ``gradwise tune`` against the same
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -27,13 +28,32 @@ if TYPE_CHECKING:
 STOP_GRACE_SECONDS = 10.0  # how long an interrupted worker gets to requeue its trial
 
 
+class WorkerDied(GradwiseError):
+    """A worker process ended without reporting (killed, e.g. by the out-of-memory killer)."""
+
+
 @dataclass
 class WorkerReport:
     index: int
     states: dict[str, int] = field(default_factory=dict)  # trial state name → count
     error: str | None = None  # what stopped the worker: a user error's message, or a bug's
-    user_error: bool = False  # the error was a GradwiseError (shown as one line)
-    interrupted: bool = False
+    error_type: str | None = None  # a user error's class, "module:qualname"; None for a bug
+
+    def user_error(self) -> GradwiseError | None:
+        """The worker's user error, as its own class (a GradwiseError if that cannot be
+        imported here); None when the worker stopped without one."""
+        if self.error is None or self.error_type is None:
+            return None
+        module, _, name = self.error_type.partition(":")
+        try:
+            found: Any = importlib.import_module(module)
+            for part in name.split("."):
+                found = getattr(found, part)
+            if isinstance(found, type) and issubclass(found, GradwiseError):
+                return found(self.error)
+        except Exception:  # renamed, or a constructor that takes other arguments
+            pass
+        return GradwiseError(self.error)
 
 
 def work(
@@ -55,7 +75,8 @@ def work(
         trial = queue.claim()
         if trial is None:
             break
-        state = run_trial(queue, trial)
+        with queue.heartbeat(trial):
+            state = run_trial(queue, trial)
         report.states[state.name] = report.states.get(state.name, 0) + 1
         if on_trial_end is not None:
             on_trial_end()
@@ -77,9 +98,10 @@ def worker_process(plan: TunePlan, index: int, results: Any) -> None:
     try:
         report = work(plan, index)
     except KeyboardInterrupt:
-        report.interrupted = True
+        pass  # its trial went back to the queue; the parent was interrupted too, or it goes on
     except GradwiseError as exc:
-        report.error, report.user_error = str(exc), True
+        report.error = str(exc)
+        report.error_type = f"{type(exc).__module__}:{type(exc).__qualname__}"
     except Exception as exc:
         import traceback
 
@@ -139,3 +161,34 @@ def _drain(results: Any) -> list[WorkerReport]:
     while not results.empty():
         drained.append(results.get())
     return drained
+
+
+def check_workers(processes: list[Any], reports: list[WorkerReport]) -> None:
+    """Raise what stopped a worker: a user error as its own class, a bug with its traceback, or
+    :class:`WorkerDied` for a worker that ended without reporting (its trial goes back to the
+    queue: ``StudyQueue.requeue_orphans``)."""
+    failed = [r for r in reports if r.error]
+    for report in failed:
+        error = report.user_error()
+        if error is not None:
+            raise error
+    if failed:
+        raise RuntimeError(f"tune worker {failed[0].index} failed:\n{failed[0].error}")
+    died = [
+        f"tune worker {index} (pid {process.pid}) {_exit_status(process.exitcode)}"
+        for index, process in enumerate(processes)
+        if process.exitcode
+    ]
+    if died:
+        raise WorkerDied("; ".join(died) + "; its trial went back to the queue")
+
+
+def _exit_status(exitcode: int) -> str:
+    if exitcode >= 0:
+        return f"exited with status {exitcode}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = "an unknown signal"
+    hint = ", e.g. by the out-of-memory killer" if -exitcode == signal.SIGKILL else ""
+    return f"was killed by signal {-exitcode} ({name}{hint})"
