@@ -28,7 +28,6 @@ from gradwise.config.load import ConfigSource
 
 STOP_SMOOTHING = 0.9
 DIVERGED = 4.0
-OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "vermillion": "#D55E00", "grey": "#999999"}
 
 
 @dataclass
@@ -160,45 +159,38 @@ def range_test(experiment: Any, schedule: list[float]) -> tuple[list[float], lis
 
 def plot_range_test(result: LRFindResult, path: Path) -> Path:
     """Loss against learning rate (log axis), the suggestion marked; written atomically."""
-    import matplotlib
+    from gradwise._plotting import GREY, OKABE_ITO, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    blue, orange, vermillion = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[3]
 
-    from gradwise._io import atomic_write
+    def draw(figure) -> None:
+        axes = figure.add_subplot()
+        axes.plot(result.lrs, result.losses, color=GREY, alpha=0.5, lw=0.8, label="loss per step")
+        axes.plot(result.lrs, result.smoothed, color=blue, lw=2, label="smoothed loss")
+        axes.axvline(
+            result.suggested_lr,
+            color=vermillion,
+            ls="--",
+            lw=1.5,
+            label=f"suggested lr {result.suggested_lr:.2g}",
+        )
+        axes.axvline(
+            result.min_loss_lr,
+            color=orange,
+            ls=":",
+            lw=1.5,
+            label=f"lowest loss at lr {result.min_loss_lr:.2g}",
+        )
+        axes.set_xscale("log")
+        smoothed = result.smoothed
+        low, high = min(smoothed), max(smoothed[: max(3, len(smoothed) // 2)])
+        axes.set_ylim(low - 0.05 * (high - low), high + 0.25 * (high - low) + 1e-12)
+        axes.set_xlabel("learning rate (log scale)")
+        axes.set_ylabel("training loss (per batch)")
+        axes.set_title("Learning-rate range test")
+        axes.legend()
 
-    figure, axes = plt.subplots(figsize=(7, 4.2), dpi=120)
-    axes.plot(
-        result.lrs, result.losses, color=OKABE_ITO["grey"], alpha=0.5, lw=0.8, label="loss per step"
-    )
-    axes.plot(result.lrs, result.smoothed, color=OKABE_ITO["blue"], lw=2, label="smoothed loss")
-    axes.axvline(
-        result.suggested_lr,
-        color=OKABE_ITO["vermillion"],
-        ls="--",
-        lw=1.5,
-        label=f"suggested lr {result.suggested_lr:.2g}",
-    )
-    axes.axvline(
-        result.min_loss_lr,
-        color=OKABE_ITO["orange"],
-        ls=":",
-        lw=1.5,
-        label=f"lowest loss at lr {result.min_loss_lr:.2g}",
-    )
-    axes.set_xscale("log")
-    low, high = min(result.smoothed), max(result.smoothed[: max(3, len(result.smoothed) // 2)])
-    axes.set_ylim(low - 0.05 * (high - low), high + 0.25 * (high - low) + 1e-12)
-    axes.set_xlabel("learning rate (log scale)")
-    axes.set_ylabel("training loss (per batch)")
-    axes.set_title("Learning-rate range test")
-    axes.grid(True, which="major", alpha=0.3)
-    axes.legend(frameon=False, fontsize=8)
-    figure.tight_layout()
-    path = Path(path)
-    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png"))
-    plt.close(figure)
-    return path
+    return save_png(path, draw, 7, 4.2)
 
 
 def write_config_with_lr(source: Path, overrides: list[str], lr: float, target: Path) -> Path:
