@@ -30,10 +30,10 @@ from gradwise.models import build_model, count_parameters
 from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
 from gradwise.training import TensorSplit, build_task
 from gradwise.training.callbacks import (
+    BestWeights,
     Callback,
     EarlyStopping,
     MetricsLogger,
-    Monitor,
     truncate_jsonl,
 )
 from gradwise.training.checkpoint import (
@@ -41,36 +41,33 @@ from gradwise.training.checkpoint import (
     load_weights,
     save_state,
     save_weights,
-    weights_copy,
 )
 from gradwise.training.progress import ProgressBar, progress_wanted
 
 
-class Checkpointer(Callback):
+class Checkpointer(BestWeights):
     """``last`` weights and training state, and ``best`` weights when the monitored metric
     improves; every file is written atomically.
 
     Writes are paced so that runs with sub-second epochs do not spend their time serialising:
     the first epoch is written at once, later ones when ``interval`` seconds have passed since
     the last write, and the final epoch always (``on_fit_end``). An improvement between writes
-    is kept as an in-memory copy of the weights, so ``best`` on disk always matches the best
-    epoch once :meth:`flush_best` has run (at the end, and when training fails or is
-    interrupted). The ``last`` checkpoint on disk is at most ``interval`` seconds old and always
-    a completed, finite epoch; resuming from it truncates ``metrics.jsonl`` to match.
+    is kept as an in-memory copy of the weights (:class:`BestWeights`), so ``best`` on disk
+    always matches the best epoch once :meth:`flush_best` has run (at the end, and when training
+    fails or is interrupted). The ``last`` checkpoint on disk is at most ``interval`` seconds old
+    and always a completed, finite epoch; resuming from it truncates ``metrics.jsonl`` to match.
     """
 
     def __init__(
         self, folder: Path, monitor: str, mode: str = "auto", interval: float = 30.0
     ) -> None:
+        super().__init__(monitor, mode)
         self.folder = folder
-        self.monitor = Monitor(monitor, mode)
         self.interval = interval
         self.last_write, self.last_write_epoch = -math.inf, 0
-        self.pending_best: tuple[dict[str, torch.Tensor], int] | None = None
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, Any]) -> None:
-        if self.monitor.improved(logs.get(self.monitor.metric), epoch):
-            self.pending_best = (weights_copy(trainer.model), epoch)
+        super().on_epoch_end(trainer, epoch, logs)
         if time.perf_counter() - self.last_write >= self.interval:
             self.write(trainer)
 
@@ -86,16 +83,10 @@ class Checkpointer(Callback):
         self.last_write, self.last_write_epoch = time.perf_counter(), trainer.epoch
 
     def flush_best(self) -> None:
-        if self.pending_best is not None:
-            weights, epoch = self.pending_best
-            save_weights(self.folder, "best", weights, epoch)
-            self.pending_best = None
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.monitor.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.monitor.load_state_dict(state)
+        """Write the best weights kept in memory, if not written yet."""
+        if self.state is not None:
+            save_weights(self.folder, "best", self.state, self.monitor.best_epoch)
+            self.state = None
 
 
 def _run_callbacks(
@@ -109,8 +100,7 @@ def _run_callbacks(
     monitor = train.monitor if experiment.valid_split is not None else "train_loss"
     callbacks: list[Callback] = []
     if train.early_stopping is not None:
-        es = train.early_stopping
-        callbacks.append(EarlyStopping(es.monitor, es.patience, es.mode, es.min_delta))
+        callbacks.append(EarlyStopping.from_config(train.early_stopping))
     callbacks += [MetricsLogger(paths.metrics), Checkpointer(paths.checkpoints, monitor)]
     load_plugins()
     for name in RUN_CALLBACKS:
@@ -218,6 +208,7 @@ def _fit(
         raise
     _finish(paths, summary, experiment, "completed", fit_started)
     run = Run(paths.root)
+    run._test_split = (experiment.splits.x_test, experiment.splits.y_test)  # no second load
     for name in RUN_FINISHED:
         RUN_FINISHED.get(name)(run)
     return run
@@ -276,6 +267,7 @@ class Run:
         self.preprocessor = Preprocessor.from_dict(read_json(self.paths.preprocess))
         self.task = build_task(self.config.task, self.preprocessor, self._train_labels())
         self._model: torch.nn.Module | None = None
+        self._test_split: tuple[np.ndarray, np.ndarray] | None = None  # (x, encoded y)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
@@ -315,12 +307,24 @@ class Run:
     def _outputs(self, x: Any) -> torch.Tensor:
         if isinstance(x, (str, Path)):
             x = raw_features(read_input_file(x, self.preprocessor.reader_options()))
-        features = self.preprocessor.transform_features(x)
+        return self._model_outputs(self.preprocessor.transform_features(x))
+
+    def _model_outputs(self, features: np.ndarray) -> torch.Tensor:
+        """Model outputs ``(N, out)`` on the CPU for preprocessed features, in batches."""
         device = resolve_device("cpu" if self.config.train.device == "cpu" else "auto")
         model = self.model.to(device)
         with torch.inference_mode():
             inputs = torch.as_tensor(features, dtype=torch.float32, device=device)
             return torch.cat([model(chunk).float() for chunk in inputs.split(8192)]).cpu()
+
+    def test_outputs(self) -> tuple[torch.Tensor, np.ndarray]:
+        """Model outputs ``(N, out)`` on the run's own test split, and its encoded targets. The
+        split is loaded once per ``Run`` (a run returned by ``train`` has it already)."""
+        if self._test_split is None:
+            splits = load_splits(self.config.data, self.config.task, self.config.seed)
+            self._test_split = (splits.x_test, splits.y_test)
+        x, y = self._test_split
+        return self._model_outputs(x), y
 
     def predict(self, x: Any) -> np.ndarray:
         """Class labels (classification) or values in original units (regression)."""
@@ -343,8 +347,7 @@ class Run:
     def evaluate(self, data: str | Path | None = None) -> dict[str, float]:
         """Metrics on the run's own test split, or on a labelled file (CSV/Parquet/NPZ)."""
         if data is None:
-            splits = load_splits(self.config.data, self.config.task, self.config.seed)
-            x, y = splits.x_test, splits.y_test
+            outputs, y = self.test_outputs()
         else:
             raw = read_input_file(data, self.preprocessor.reader_options())
             labels = self.preprocessor.targets_of(raw)
@@ -352,14 +355,9 @@ class Run:
                 raise DataError(
                     f"{data}: no target {self.config.data.target or 'y'} to evaluate against"
                 )
-            x = self.preprocessor.transform_features(raw_features(raw))
+            outputs = self._outputs(raw_features(raw))
             y = self.preprocessor.encode_target(labels)
-        targets = self.task.targets_tensor(y, torch.device("cpu"))
-        features = torch.as_tensor(x, dtype=torch.float32)
-        model = self.model.cpu()
-        with torch.inference_mode():
-            outputs = torch.cat([model(c).float() for c in features.split(8192)])
-        return self.task.metrics(outputs, targets)
+        return self.task.metrics(outputs, self.task.targets_tensor(y, torch.device("cpu")))
 
 
 def raw_features(raw: Any) -> Any:

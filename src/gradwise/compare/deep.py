@@ -19,7 +19,7 @@ from gradwise.compare.records import FitRecord, predict_ms_per_1000
 from gradwise.config.schema import ExperimentConfig
 from gradwise.experiment import build_experiment
 from gradwise.models import count_parameters
-from gradwise.training.callbacks import Callback, CallbackList, EarlyStopping, Monitor
+from gradwise.training.callbacks import BestWeights, Callback, CallbackList, EarlyStopping
 
 
 def deep_variants(config: ExperimentConfig) -> list[tuple[str, Any]]:
@@ -33,18 +33,6 @@ def deep_variants(config: ExperimentConfig) -> list[tuple[str, Any]]:
         count = seen[section.kind]
         named.append((section.kind if count == 1 else f"{section.kind}-{count}", section))
     return named
-
-
-class BestWeights(Callback):
-    """Keeps a copy of the weights from the epoch with the best monitored value."""
-
-    def __init__(self, metric: str) -> None:
-        self.monitor = Monitor(metric)
-        self.state: dict[str, torch.Tensor] | None = None
-
-    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        if self.monitor.improved(logs.get(self.monitor.metric), epoch):
-            self.state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
 
 
 def _sync(device: torch.device) -> None:
@@ -75,8 +63,7 @@ def fit_deep(
     best = BestWeights(train.monitor if experiment.valid_split is not None else "train_loss")
     callbacks: list[Callback] = [best]
     if train.early_stopping is not None:
-        stop = train.early_stopping
-        callbacks.insert(0, EarlyStopping(stop.monitor, stop.patience, stop.mode, stop.min_delta))
+        callbacks.insert(0, EarlyStopping.from_config(train.early_stopping))
     trainer.callbacks = CallbackList(callbacks)
 
     started = time.perf_counter()

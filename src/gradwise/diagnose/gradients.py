@@ -164,11 +164,20 @@ def error_cause(error: str) -> str:
     return error.split("; the last good")[0]
 
 
+def late_fractions(
+    evidence: RunEvidence, statistic: str, threshold: float
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Per activation layer, the median of ``statistic`` over the later half of training; the
+    layers at or above ``threshold`` (rounded); and each layer's activation kind."""
+    values, kinds = evidence.activation_values(statistic)
+    fractions = {name: median(later_half(v)) for name, v in values.items()}
+    affected = {name: round(f, 4) for name, f in fractions.items() if f >= threshold}
+    return fractions, affected, kinds
+
+
 @detector("dead_units")
 def dead_units(evidence: RunEvidence) -> Finding | None:
-    values, kinds = evidence.activation_values("dead_fraction")
-    dead = {name: median(later_half(v)) for name, v in values.items()}
-    affected = {name: round(f, 4) for name, f in dead.items() if f >= DEAD}
+    dead, affected, kinds = late_fractions(evidence, "dead_fraction", DEAD)
     if not affected:
         return None
     config = evidence.config
@@ -196,9 +205,7 @@ def dead_units(evidence: RunEvidence) -> Finding | None:
 
 @detector("saturated_units")
 def saturated_units(evidence: RunEvidence) -> Finding | None:
-    values, kinds = evidence.activation_values("saturated_fraction")
-    saturated = {name: median(later_half(v)) for name, v in values.items()}
-    affected = {name: round(f, 4) for name, f in saturated.items() if f >= SATURATED}
+    saturated, affected, kinds = late_fractions(evidence, "saturated_fraction", SATURATED)
     if not affected:
         return None
     config = evidence.config

@@ -20,20 +20,10 @@ from gradwise.report.sections import section
 
 def split_outputs(context: ReportContext) -> tuple[np.ndarray, np.ndarray]:
     """Raw model outputs ``(N, out)`` and encoded targets on the run's own test split."""
-    import torch
-
-    from gradwise.data import load_splits
-
-    run = context.run
-    config = run.config
     with warnings.catch_warnings():  # the data's warnings were shown when the run trained
         warnings.simplefilter("ignore")
-        splits = load_splits(config.data, config.task, config.seed)
-    model = run.model.cpu()
-    features = torch.as_tensor(splits.x_test, dtype=torch.float32)  # (N, *feature_shape)
-    with torch.inference_mode():
-        outputs = torch.cat([model(chunk).float() for chunk in features.split(8192)])  # (N, out)
-    return outputs.reshape(len(features), -1).numpy(), splits.y_test
+        outputs, targets = context.run.test_outputs()
+    return outputs.reshape(len(targets), -1).numpy(), targets
 
 
 def predicted_classes(outputs: np.ndarray) -> np.ndarray:

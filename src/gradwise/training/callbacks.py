@@ -122,6 +122,26 @@ class Monitor:
         self.best, self.best_epoch = state.get("best", math.inf), state.get("best_epoch")
 
 
+class BestWeights(Callback):
+    """Keeps a CPU copy of the weights from the epoch with the best monitored value."""
+
+    def __init__(self, metric: str, mode: str = "auto") -> None:
+        self.monitor = Monitor(metric, mode)
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if self.monitor.improved(logs.get(self.monitor.metric), epoch):
+            from gradwise.training.checkpoint import weights_copy
+
+            self.state = weights_copy(trainer.model)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.monitor.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.monitor.load_state_dict(state)
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
 
@@ -132,6 +152,11 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.wait = 0
         self.stopped_epoch: int | None = None
+
+    @classmethod
+    def from_config(cls, section: Any) -> EarlyStopping:
+        """From a ``train.early_stopping`` section."""
+        return cls(section.monitor, section.patience, section.mode, section.min_delta)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         if self.monitor.metric not in logs:
