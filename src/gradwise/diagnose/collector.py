@@ -36,6 +36,7 @@ from torch import nn
 
 from gradwise.hooks import RUN_CALLBACKS
 from gradwise.training.callbacks import Callback, truncate_jsonl
+from gradwise.training.engine import non_finite_error
 
 if TYPE_CHECKING:
     from gradwise.training.engine import Trainer
@@ -191,7 +192,13 @@ class DiagnosticsCollector(Callback):
         grad_norm, weight_norm = values[:n_layers], values[n_layers : 2 * n_layers]
         bad = next((i for i, g in enumerate(grad_norm) if not math.isfinite(g)), None)
         if bad is not None:
-            raise_non_finite_gradient(trainer, self.layer_names[bad])
+            # before the optimizer step, so the weights (and the checkpoints) stay finite
+            raise non_finite_error(
+                "non-finite gradient",
+                trainer.epoch + 1,
+                trainer.global_step + 1,
+                f"{self.layer_names[bad]} (gradient)",
+            )
         self.before = torch._foreach_mul(weights, 1.0)  # copies, for the update norm
         self.pending = {
             "step": trainer.global_step + 1,
@@ -273,17 +280,6 @@ def _has_own_parameters(module: nn.Module) -> bool:
 def _number(value: float) -> float | None:
     """JSON has no NaN or infinity: a statistic that does not apply (or overflowed) is null."""
     return value if math.isfinite(value) else None
-
-
-def raise_non_finite_gradient(trainer: Trainer, layer: str) -> None:
-    """Stop before the optimizer step, so the weights (and the checkpoints) stay finite."""
-    from gradwise.errors import TrainingError
-
-    raise TrainingError(
-        f"non-finite gradient at epoch {trainer.epoch + 1}, step {trainer.global_step + 1}; "
-        f"first non-finite layer: {layer} (gradient); the last good checkpoint is kept. Try a "
-        "lower train.optimizer.lr or set train.grad_clip"
-    )
 
 
 def diagnostics_callback(config: Any, paths: Any, experiment: Any) -> Callback | None:

@@ -123,6 +123,8 @@ def range_test(experiment: Any, schedule: list[float]) -> tuple[list[float], lis
     returns the learning rates reached and their losses (stops on divergence)."""
     import torch
 
+    from gradwise.errors import TrainingError
+
     trainer, train = experiment.trainer, experiment.train_split
     trainer.model.train()
     lrs: list[float] = []
@@ -137,16 +139,14 @@ def range_test(experiment: Any, schedule: list[float]) -> tuple[list[float], lis
         for transform in trainer.batch_transforms:
             x, y = transform(x, y)
         for group in trainer.optimizer.param_groups:
-            group["lr"] = lr
-        loss = trainer.compute_loss(trainer.forward(x), y)
-        value = loss.item()
-        if not math.isfinite(value):
+            group["lr"] = lr  # set before every step: the run's own schedule does not apply
+        try:
+            loss, _ = trainer.train_step(x, y)  # the run's loss, clipping and optimizer
+        except TrainingError:  # a non-finite loss: the range has diverged
             break
-        trainer.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if trainer.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(trainer.model.parameters(), trainer.grad_clip)
-        trainer.optimizer.step()
+        value = loss.item()
+        if not math.isfinite(value):  # (checked after the step where the engine does not)
+            break
         lrs.append(lr)
         losses.append(value)
         average = STOP_SMOOTHING * average + (1 - STOP_SMOOTHING) * value

@@ -218,15 +218,11 @@ class Trainer:
     # ------------------------------------------------------------------------ failures
     def raise_non_finite(self, loss: torch.Tensor, x: torch.Tensor | None = None) -> None:
         layer = first_non_finite_layer(self.model, x)
-        where = f"; first non-finite layer: {layer}" if layer else ""
         if math.isfinite(loss.item()):  # found by the end-of-epoch check of the weights
             what, step = "non-finite weights (after a non-finite gradient)", self.global_step
         else:
             what, step = f"non-finite loss ({loss.item()})", self.global_step + 1
-        raise TrainingError(
-            f"{what} at epoch {self.epoch + 1}, step {step}{where}; the last good checkpoint "
-            "is kept. Try a lower train.optimizer.lr or set train.grad_clip"
-        )
+        raise non_finite_error(what, self.epoch + 1, step, layer)
 
     # ------------------------------------------------------------------------- resuming
     def state_dict(self) -> dict[str, Any]:
@@ -259,6 +255,15 @@ def parameters_finite(model: nn.Module) -> bool:
     """Whether every parameter is finite (NaN/inf in any makes the summed norms non-finite)."""
     weights = [p.detach() for p in model.parameters()]
     return not weights or bool(torch.isfinite(torch.stack(torch._foreach_norm(weights)).sum()))
+
+
+def non_finite_error(what: str, epoch: int, step: int, layer: str | None) -> TrainingError:
+    """The error that stops training: ``what`` went non-finite at ``step``, first in ``layer``."""
+    where = f"; first non-finite layer: {layer}" if layer else ""
+    return TrainingError(
+        f"{what} at epoch {epoch}, step {step}{where}; the last good checkpoint is kept. Try a "
+        "lower train.optimizer.lr or set train.grad_clip"
+    )
 
 
 def first_non_finite_layer(model: nn.Module, x: torch.Tensor | None = None) -> str | None:
