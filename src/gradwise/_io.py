@@ -58,3 +58,28 @@ def atomic_write_json(path: str | Path, data: Any) -> Path:
 
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """One object per non-empty line of a JSON-lines file (``[]`` when the file is absent).
+
+    A torn last line (a writer stopped mid-line) is skipped; a bad line elsewhere is a
+    :class:`~gradwise.errors.CheckpointError` naming the file and line.
+    """
+    from gradwise.errors import CheckpointError
+
+    path = Path(path)
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break
+            raise CheckpointError(f"{path}: line {number} is not valid JSON") from None
+    return records

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradwise._io import read_jsonl
 from gradwise.errors import CheckpointError
 
 
@@ -86,10 +87,7 @@ def open_run(path: str | Path) -> RunPaths:
 
 
 def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
-    if not paths.metrics.is_file():
-        return []
-    lines = paths.metrics.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return read_jsonl(paths.metrics)
 
 
 def read_summary(paths: RunPaths) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from gradwise._io import read_jsonl
 from gradwise.config import ExperimentConfig, load_config
 from gradwise.runs import RunPaths, open_run, read_summary
 
@@ -230,20 +231,6 @@ BALANCING = ("undersample", "oversample", "smote", "class_weight")  # data.sampl
 def sampling_method(spec: Any) -> str:
     """The method name of ``data.sampling`` (``"oversample"`` or ``{name: ..., ...}``)."""
     return str(spec.get("name", "none")) if isinstance(spec, dict) else str(spec)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Lines of a JSON-lines file; a torn last line (a run killed mid-write) is skipped."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return rows
 
 
 def read_json_or_empty(path: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from gradwise._io import read_jsonl
 from gradwise.errors import CheckpointError
 from gradwise.runs import RunPaths
 
@@ -27,24 +28,6 @@ def read_json_file(path: Path) -> Any | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-
-
-def read_jsonl_file(path: Path) -> list[dict[str, Any]]:
-    """One dict per non-empty line; a torn last line (a run still writing) is skipped."""
-    if not path.is_file():
-        return []
-    records: list[dict[str, Any]] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number == len(lines):
-                break
-            raise CheckpointError(f"{path}: line {number} is not valid JSON") from None
-    return records
 
 
 class ReportContext:
@@ -90,11 +73,11 @@ class ReportContext:
 
     @cached_property
     def metrics(self) -> list[dict[str, Any]]:
-        return read_jsonl_file(self.paths.metrics)
+        return read_jsonl(self.paths.metrics)
 
     @cached_property
     def diagnostics(self) -> list[dict[str, Any]]:
-        return read_jsonl_file(self.paths.diagnostics)
+        return read_jsonl(self.paths.diagnostics)
 
     @cached_property
     def diagnosis(self) -> dict[str, Any] | None:
