@@ -24,7 +24,7 @@ from gradwise.config import ExperimentConfig, dump_config, load_config
 from gradwise.config.load import ConfigSource
 from gradwise.data import Preprocessor, load_splits, read_input_file
 from gradwise.errors import CheckpointError, DataError, TrainingError
-from gradwise.experiment import Experiment, build_experiment, resolve_device
+from gradwise.experiment import Experiment, build_experiment, config_callbacks, resolve_device
 from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins
 from gradwise.models import build_model, count_parameters
 from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
@@ -32,7 +32,6 @@ from gradwise.training import TensorSplit, build_task
 from gradwise.training.callbacks import (
     BestWeights,
     Callback,
-    EarlyStopping,
     MetricsLogger,
     truncate_jsonl,
 )
@@ -98,9 +97,7 @@ def _run_callbacks(
 ) -> list[Callback]:
     train = config.train
     monitor = train.monitor if experiment.valid_split is not None else "train_loss"
-    callbacks: list[Callback] = []
-    if train.early_stopping is not None:
-        callbacks.append(EarlyStopping.from_config(train.early_stopping))
+    callbacks = config_callbacks(train)
     callbacks += [MetricsLogger(paths.metrics), Checkpointer(paths.checkpoints, monitor)]
     load_plugins()
     for name in RUN_CALLBACKS:

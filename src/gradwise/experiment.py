@@ -15,7 +15,8 @@ from gradwise.config.schema import ExperimentConfig
 from gradwise.errors import ConfigError
 from gradwise.models import build_model
 from gradwise.training import LOSSES, LRSchedule, TensorSplit, Trainer, build_optimizer, build_task
-from gradwise.training.callbacks import Callback, monitor_mode
+from gradwise.training.averaging import WeightAveraging
+from gradwise.training.callbacks import Callback, EarlyStopping, monitor_mode
 from gradwise.training.tasks import Task
 
 
@@ -108,6 +109,16 @@ def batch_transforms(
         feature_shape=tuple(splits.preprocessor.feature_shape),
     )
     return build_batch_transforms(config.data.augment, context)
+
+
+def config_callbacks(train: Any) -> list[Callback]:
+    """The callbacks a ``train`` section asks for: early stopping, weight averaging."""
+    callbacks: list[Callback] = []
+    if train.early_stopping is not None:
+        callbacks.append(EarlyStopping.from_config(train.early_stopping))
+    if train.ema is not None:
+        callbacks.append(WeightAveraging(train.ema))
+    return callbacks
 
 
 def build_experiment(

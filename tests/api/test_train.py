@@ -105,9 +105,12 @@ class StopAfter(Callback):
     [
         {"kind": "mlp", "hidden": [16], "dropout": 0.2, "norm": "batch"},
         {"kind": "cnn1d", "channels": [4, 4], "dropout": 0.1},
+        {"kind": "cnn1d", "channels": [4, 4], "ema": 0.9},  # live weights in the state
     ],
 )
 def test_resume_ends_with_the_same_weights(tmp_path: Path, model: dict):
+    model = dict(model)
+    ema = model.pop("ema", None)
     config = tiny_config(
         "synthetic:signals",
         model=model,
@@ -118,6 +121,7 @@ def test_resume_ends_with_the_same_weights(tmp_path: Path, model: dict):
             "device": "cpu",
             "schedule": {"name": "one_cycle"},
             "early_stopping": {"patience": 10},
+            "ema": ema,
         },
     )
     whole = gradwise.train(config, out=tmp_path / "whole")

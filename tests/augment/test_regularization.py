@@ -1,5 +1,5 @@
-"""Dropout, weight decay, L1, batch/layer norm, label smoothing and early stopping: all reachable
-from one config, each with its effect checked against a reference."""
+"""Dropout, weight decay, L1, batch/layer norm, label smoothing, early stopping and weight
+averaging: all reachable from one config, each with its effect checked against a reference."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from torch import nn
 import gradwise
 from gradwise.config import load_config
 from gradwise.data import load_splits
-from gradwise.experiment import build_experiment
-from gradwise.training import build_optimizer
+from gradwise.experiment import build_experiment, config_callbacks
+from gradwise.training import EarlyStopping, build_optimizer
+from gradwise.training.averaging import WeightAveraging
 from tests.conftest import tiny_config
 
 MOONS = {"source": "synthetic:moons", "options": {"n_samples": 300}}
@@ -31,6 +32,7 @@ EVERYTHING = {
         "label_smoothing": 0.1,
         # an impossible improvement: stops after 1 + patience epochs
         "early_stopping": {"patience": 2, "min_delta": 1e9},
+        "ema": 0.99,
     },
     "report": {"enabled": False},
     "diagnose": {"enabled": False},
@@ -54,6 +56,9 @@ def test_everything_together_from_one_config(tmp_path: Path):
     logits, labels = torch.randn(8, 2), torch.arange(8) % 2
     expected = F.cross_entropy(logits, labels, label_smoothing=0.1)
     assert torch.allclose(exp.trainer.loss_fn(logits, labels), expected)
+    stopping, averaging = config_callbacks(load_config(config).train)
+    assert isinstance(stopping, EarlyStopping) and isinstance(averaging, WeightAveraging)
+    assert averaging.decay == 0.99
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run = gradwise.train(config, out=tmp_path)

@@ -66,6 +66,7 @@ def test_set_overrides_parse_numbers_bools_lists(override, key_path, value):
         ({**BASE, "model": {"kind": "transformr"}}, "model.kind: unknown model 'transformr'"),
         ({**BASE, "train": {"epochs": "ten"}}, "train.epochs: must be a valid integer"),
         ({**BASE, "train": {"batch_size": 0}}, "train.batch_size: must be greater than or equal"),
+        ({**BASE, "train": {"ema": 1.0}}, "train.ema: must be less than 1"),
         ({**BASE, "task": "clasification"}, "(did you mean 'classification'?)"),
         ({**BASE, "train": {"optimizer": {"name": "adamm"}}}, "(did you mean 'adam'?)"),
         ({"data": {"source": "x", "valid": 0.5, "test": 0.5}}, "valid + test must leave"),

@@ -15,10 +15,15 @@ from typing import Any
 
 SMALL_DATA: dict[str, dict[str, Any]] = {
     # the cnn1d recipe of `gradwise init mnist1d --model cnn1d` (batch norm, AdamW) plus small
-    # circular shifts and mixup, with dropout 0.5 (from 0.1) and weight decay 0.05 (from 0.01),
-    # trained 5× longer
+    # circular shifts, light Gaussian noise and mixup, with dropout 0.5 (from 0.1) and weight
+    # decay 0.05 (from 0.01), trained 5× longer. Chosen by validation accuracy on seeds the
+    # benchmark does not use (100–107).
     "cnn1d": {
-        "data.augment": [{"shift": {"max": 4, "mode": "circular"}}, {"mixup": 0.2}],
+        "data.augment": [
+            {"shift": {"max": 4, "mode": "circular"}},
+            {"gaussian_noise": 0.1},
+            {"mixup": 0.2},
+        ],
         "model.dropout": 0.5,
         "train.optimizer.weight_decay": 0.05,
         "train.epochs": 100,

@@ -17,9 +17,9 @@ import torch
 
 from gradwise.compare.records import FitRecord, predict_ms_per_1000
 from gradwise.config.schema import ExperimentConfig
-from gradwise.experiment import build_experiment
+from gradwise.experiment import build_experiment, config_callbacks
 from gradwise.models import count_parameters
-from gradwise.training.callbacks import BestWeights, Callback, CallbackList, EarlyStopping
+from gradwise.training.callbacks import BestWeights, CallbackList
 
 
 def deep_variants(config: ExperimentConfig) -> list[tuple[str, Any]]:
@@ -61,10 +61,7 @@ def fit_deep(
     trainer = experiment.trainer
     train = config.train
     best = BestWeights(train.monitor if experiment.valid_split is not None else "train_loss")
-    callbacks: list[Callback] = [best]
-    if train.early_stopping is not None:
-        callbacks.insert(0, EarlyStopping.from_config(train.early_stopping))
-    trainer.callbacks = CallbackList(callbacks)
+    trainer.callbacks = CallbackList([*config_callbacks(train), best])
 
     started = time.perf_counter()
     trainer.fit(experiment.train_split, experiment.valid_split)

@@ -156,6 +156,7 @@ class TrainConfig(Section):
     l1: Annotated[float, Field(ge=0.0)] = 0.0  # L1 penalty on weights (not biases/norms)
     grad_clip: Annotated[float, Field(gt=0.0)] | None = None  # max global gradient norm
     early_stopping: EarlyStoppingConfig | None = None
+    ema: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None  # weight moving-average decay
     monitor: str = "valid_loss"  # metric that picks the best checkpoint
     device: Literal["auto", "cpu", "cuda"] = "auto"
     mixed_precision: bool = False  # bf16/fp16 autocast on CUDA; ignored on CPU

@@ -119,5 +119,6 @@ data:
   schedule: {schedule}
   grad_clip: null             # max global gradient norm, e.g. 1.0
   early_stopping: null        # e.g. {{patience: 10, monitor: valid_loss}}
+  ema: null                   # e.g. 0.99: validate and keep a moving average of the weights
   device: auto                # auto | cpu | cuda
 """

@@ -4,10 +4,11 @@ Every hook is a no-op by default; a callback overrides only what it needs, and t
 hook only on the callbacks that override it, so an unused hook costs nothing per step.
 Hooks in order::
 
-    on_fit_start → [on_epoch_start → (on_after_backward → on_batch_end)* → on_epoch_end]* →
-    on_fit_end
+    on_fit_start → [on_epoch_start → (on_after_backward → on_batch_end)* →
+    on_train_epoch_end → (validation) → on_epoch_end]* → on_fit_end
 
 ``on_after_backward`` sees the gradients before clipping and the optimizer step (diagnostics);
+``on_train_epoch_end`` runs after the last step of an epoch, before validation;
 ``on_epoch_end`` receives the epoch's logs (train and valid metrics, lr, time) and may add to
 them or set ``trainer.stop_training``. Callbacks with state that must survive a resume implement
 ``state_dict``/``load_state_dict``.
@@ -32,6 +33,7 @@ HOOKS = (
     "on_epoch_start",
     "on_after_backward",
     "on_batch_end",
+    "on_train_epoch_end",
     "on_epoch_end",
     "on_fit_end",
 )
@@ -42,6 +44,7 @@ class Callback:
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
     def on_after_backward(self, trainer: Trainer) -> None: ...
     def on_batch_end(self, trainer: Trainer, loss: torch.Tensor) -> None: ...
+    def on_train_epoch_end(self, trainer: Trainer, epoch: int) -> None: ...
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None: ...
     def on_fit_end(self, trainer: Trainer, logs: dict[str, Any]) -> None: ...
 

@@ -127,6 +127,7 @@ class Trainer:
             started = time.perf_counter()
             logs = {"epoch": epoch, "lr": self.schedule.lr}
             logs.update(self.train_epoch(train))
+            self.callbacks.on_train_epoch_end(self, epoch)
             train_seconds = time.perf_counter() - started
             if valid is not None and len(valid):
                 logs.update({f"valid_{k}": v for k, v in self.evaluate(valid).items()})
