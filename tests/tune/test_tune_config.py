@@ -237,7 +237,7 @@ def test_grid_lists_every_parameter_value():
 
 
 def test_registries_cover_every_name_the_schema_accepts():
-    from gradwise.tune.study import PRUNERS, SAMPLERS
+    from gradwise.tune.samplers import PRUNERS, SAMPLERS
 
     fields = TuneConfig.model_fields
     assert set(typing.get_args(fields["sampler"].annotation)) == set(SAMPLERS.names())

@@ -126,7 +126,7 @@ def test_pruned_trials_stop_early_and_their_runs_say_so(tmp_path: Path, monkeypa
 
 
 def search_pruners() -> dict:
-    from gradwise.tune.study import PRUNERS
+    from gradwise.tune.samplers import PRUNERS
 
     return PRUNERS._entries
 
