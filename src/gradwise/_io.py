@@ -56,8 +56,31 @@ def atomic_write_json(path: str | Path, data: Any) -> Path:
     return atomic_write_text(path, json.dumps(to_jsonable(data), indent=2) + "\n")
 
 
-def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+_ABSENT: Any = object()
+
+
+def read_json(path: str | Path, default: Any = _ABSENT, *, lenient: bool = False) -> Any:
+    """A JSON file's content.
+
+    An absent file returns ``default`` (without one it is a
+    :class:`~gradwise.errors.CheckpointError`). A file that cannot be read or parsed is a
+    one-line ``CheckpointError`` naming it, or ``default`` with ``lenient=True`` (listings and
+    best-effort evidence that must not stop at one damaged file).
+    """
+    from gradwise.errors import CheckpointError
+
+    path = Path(path)
+    if not path.is_file():
+        if default is _ABSENT:
+            raise CheckpointError(f"{path}: no such file")
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if lenient and default is not _ABSENT:
+            return default
+        reason = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else exc
+        raise CheckpointError(f"{path}: not valid JSON ({reason})") from None
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

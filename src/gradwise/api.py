@@ -272,8 +272,7 @@ class Run:
     def _train_labels(self) -> np.ndarray | None:
         """Training labels as the run's profile counts them (their order does not matter to
         the task), so evaluation reports the imbalance metrics exactly when training did."""
-        profile = self.path / "profile.json"
-        counts = read_json(profile).get("class_counts", {}) if profile.is_file() else {}
+        counts = read_json(self.path / "profile.json", {}).get("class_counts", {})
         if "train" not in counts:
             return None
         return np.repeat(np.arange(len(counts["train"])), counts["train"])

@@ -12,13 +12,12 @@ runs/<name>-<YYYYmmdd-HHMMSS>/
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradwise._io import read_jsonl
+from gradwise._io import read_json, read_jsonl
 from gradwise.errors import CheckpointError
 
 
@@ -91,12 +90,8 @@ def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
 
 
 def read_summary(paths: RunPaths) -> dict[str, Any]:
-    if not paths.summary.is_file():
-        return {}
-    try:
-        return json.loads(paths.summary.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return {}
+    """The run's ``summary.json`` (``{}`` when absent or damaged: a listing goes on)."""
+    return read_json(paths.summary, {}, lenient=True)
 
 
 def find_runs(out_dir: str | Path) -> list[RunPaths]:

@@ -28,14 +28,13 @@ MSE = 1 per target; for MAE/Huber no exact constant is known without the data, s
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from gradwise._io import read_jsonl
+from gradwise._io import read_json, read_jsonl
 from gradwise.config import ExperimentConfig, load_config
 from gradwise.runs import RunPaths, open_run, read_summary
 
@@ -63,8 +62,8 @@ class RunEvidence:
             metrics=read_jsonl(paths.metrics),
             diagnostics=read_jsonl(paths.diagnostics),
             summary=read_summary(paths),
-            profile=read_json_or_empty(paths.root / "profile.json"),
-            preprocess=read_json_or_empty(paths.preprocess),
+            profile=read_json(paths.root / "profile.json", {}, lenient=True),
+            preprocess=read_json(paths.preprocess, {}, lenient=True),
         )
 
     # ---------------------------------------------------------------------- loss curves
@@ -231,13 +230,6 @@ BALANCING = ("undersample", "oversample", "smote", "class_weight")  # data.sampl
 def sampling_method(spec: Any) -> str:
     """The method name of ``data.sampling`` (``"oversample"`` or ``{name: ..., ...}``)."""
     return str(spec.get("name", "none")) if isinstance(spec, dict) else str(spec)
-
-
-def read_json_or_empty(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
 
 
 def finite(values: list[float]) -> list[float]:

@@ -8,26 +8,15 @@ Only :attr:`ReportContext.run` (the model, predictions) imports torch.
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from gradwise._io import read_jsonl
+from gradwise._io import read_json, read_jsonl
 from gradwise.errors import CheckpointError
 from gradwise.runs import RunPaths
-
-
-def read_json_file(path: Path) -> Any | None:
-    """A JSON file's content, ``None`` when absent; a corrupt file is a one-line error."""
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
 
 
 class ReportContext:
@@ -65,11 +54,11 @@ class ReportContext:
 
     @cached_property
     def summary(self) -> dict[str, Any]:
-        return read_json_file(self.paths.summary) or {}
+        return read_json(self.paths.summary, {})
 
     @cached_property
     def profile(self) -> dict[str, Any] | None:
-        return read_json_file(self.root / "profile.json")
+        return read_json(self.root / "profile.json", None)
 
     @cached_property
     def metrics(self) -> list[dict[str, Any]]:
@@ -81,16 +70,16 @@ class ReportContext:
 
     @cached_property
     def diagnosis(self) -> dict[str, Any] | None:
-        return read_json_file(self.root / "diagnosis.json")
+        return read_json(self.root / "diagnosis.json", None)
 
     # ------------------------------------------------------------ study / comparison files
     @cached_property
     def tune(self) -> dict[str, Any] | None:
-        return read_json_file(self.root / "tune.json")
+        return read_json(self.root / "tune.json", None)
 
     @cached_property
     def compare(self) -> dict[str, Any] | None:
-        return read_json_file(self.root / "compare.json")
+        return read_json(self.root / "compare.json", None)
 
     # ------------------------------------------------------------------------ derived
     @property
