@@ -1,5 +1,6 @@
 """The training engine: loop, losses, optimizers, schedules, callbacks, checkpoints."""
 
+from gradwise.training.averaging import WeightAveraging
 from gradwise.training.callbacks import Callback, CallbackList, EarlyStopping, MetricsLogger
 from gradwise.training.engine import TensorSplit, Trainer
 from gradwise.training.losses import LOSSES
@@ -20,6 +21,7 @@ __all__ = [
     "Task",
     "TensorSplit",
     "Trainer",
+    "WeightAveraging",
     "build_optimizer",
     "build_task",
 ]
