@@ -1,9 +1,13 @@
-"""Shared fixtures: a session-wide dataset cache and tiny data files."""
+"""Shared fixtures (a session-wide dataset cache, tiny data files) and helpers (a tiny config,
+Python and the CLI in a fresh interpreter)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,3 +65,15 @@ def tiny_config(source: str, **sections) -> dict:
         else:
             config[key] = value
     return config
+
+
+def run_python(*args: str, **options: Any) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a fresh interpreter (this one), output captured as text; ``options``
+    go to :func:`subprocess.run` (``cwd``, ``check``, ...)."""
+    options = {"capture_output": True, "text": True, "timeout": 600, **options}
+    return subprocess.run([sys.executable, *args], **options)
+
+
+def run_cli(*args: str, **options: Any) -> subprocess.CompletedProcess:
+    """``gradwise ARGS`` as a shell runs it."""
+    return run_python("-m", "gradwise.cli.main", *args, **options)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from gradwise.augment.options import parse_augment, parse_sampling
 from gradwise.config import load_config
 from gradwise.errors import ConfigError
+from tests.conftest import run_python
 
 
 def data(**keys):
@@ -94,4 +92,4 @@ def test_validation_does_not_import_torch():
         "'sampling': 'smote'}}); "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    run_python("-c", code, check=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from gradwise.config import load_config
 from gradwise.data import load_splits
 from gradwise.errors import ConfigError
 from gradwise.experiment import build_experiment
-from tests.conftest import tiny_config
+from tests.conftest import run_cli, tiny_config
 
 SIGNALS = {"source": "synthetic:signals", "options": {"n_samples": 240, "length": 24}}
 IMBALANCED = {
@@ -164,12 +162,7 @@ def test_cli_prints_the_class_counts_as_a_warning_line(tmp_path: Path):
     config["train"]["epochs"] = 1
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = subprocess.run(
-        [sys.executable, "-m", "gradwise.cli.main", "train", str(path), "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_cli("train", str(path), "--out", str(tmp_path), check=True)
     lines = [line for line in result.stderr.splitlines() if "data.sampling" in line]
     assert len(lines) == 1
     assert lines[0].startswith("gradwise: warning: data.sampling: undersample: training class")

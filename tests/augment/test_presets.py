@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 
 from gradwise.augment.presets import SMALL_DATA, as_overrides
 from gradwise.config import load_config
 from gradwise.config.templates import starting_config
+from tests.conftest import run_python
 
 
 @pytest.mark.parametrize("kind", sorted(SMALL_DATA))
@@ -24,11 +22,6 @@ def test_each_recipe_applies_to_its_starting_config(kind: str):
 
 
 def test_the_module_prints_set_arguments_for_a_shell():
-    printed = subprocess.run(
-        [sys.executable, "-m", "gradwise.augment.presets", "cnn1d"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    printed = run_python("-m", "gradwise.augment.presets", "cnn1d", check=True).stdout.split()
     assert printed[::2] == ["--set"] * len(SMALL_DATA["cnn1d"])
     assert printed[1::2] == as_overrides(SMALL_DATA["cnn1d"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,17 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import tiny_config
-
-
-def gradwise(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradwise.cli.main", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.conftest import run_cli, run_python, tiny_config
 
 
 def write_config(path: Path, config: dict) -> Path:
@@ -52,7 +41,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     config = write_config(
         root / "exp.yaml", tiny_config(str(table), data={"source": str(table), "target": "label"})
     )
-    result = gradwise("train", str(config), "--out", str(root / "runs"), "--json")
+    result = run_cli("train", str(config), "--out", str(root / "runs"), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)  # stdout holds exactly one JSON document
     return Path(summary["run_dir"]), table
@@ -63,13 +52,13 @@ def test_help_and_datasets_do_not_import_torch():
         "import sys; from gradwise.cli.main import main; main(['datasets']); "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert "mnist1d" in result.stdout
 
 
 def test_datasets_json_lists_size_kind_task():
-    result = gradwise("datasets", "--json")
+    result = run_cli("datasets", "--json")
     entries = {d["name"]: d for d in json.loads(result.stdout)}
     assert entries["mnist1d"]["kind"] == "signal" and entries["mnist1d"]["rows"] == 5000
     assert entries["sklearn:iris"]["task"] == "classification"
@@ -79,13 +68,13 @@ def test_init_prints_a_config_that_validates(tmp_path: Path):
     from gradwise.config import load_config
 
     for model in ("mlp", "cnn1d", "rnn"):
-        result = gradwise("init", "mnist1d", "--model", model)
+        result = run_cli("init", "mnist1d", "--model", model)
         assert result.returncode == 0
         path = tmp_path / f"{model}.yaml"
         path.write_text(result.stdout)
         assert load_config(path).model.kind == model
     assert_user_error(
-        gradwise("init", "mnist2d"), "unknown dataset 'mnist2d'", "did you mean 'mnist1d'"
+        run_cli("init", "mnist2d"), "unknown dataset 'mnist2d'", "did you mean 'mnist1d'"
     )
 
 
@@ -94,26 +83,26 @@ def test_train_predict_evaluate_runs(trained_run: tuple[Path, Path], tmp_path: P
     inputs = tmp_path / "new.csv"
     pd.read_csv(table).drop(columns="label").to_csv(inputs, index=False)
     out = tmp_path / "pred.csv"
-    result = gradwise("predict", str(run_dir), str(inputs), "-o", str(out))
+    result = run_cli("predict", str(run_dir), str(inputs), "-o", str(out))
     assert result.returncode == 0, result.stderr
     predictions = pd.read_csv(out)
     assert list(predictions.columns) == ["prediction", "proba_big", "proba_small"]
     assert len(predictions) == 120
     assert np.allclose(predictions[["proba_big", "proba_small"]].sum(axis=1), 1, atol=1e-5)
 
-    result = gradwise("evaluate", str(run_dir), "--json")
+    result = run_cli("evaluate", str(run_dir), "--json")
     metrics = json.loads(result.stdout)
     assert 0 <= metrics["accuracy"] <= 1 and "f1" in metrics
-    result = gradwise("evaluate", str(run_dir), "--data", str(table), "--json")
+    result = run_cli("evaluate", str(run_dir), "--data", str(table), "--json")
     assert json.loads(result.stdout)["accuracy"] == pytest.approx(
         (predictions["prediction"] == pd.read_csv(table)["label"]).mean()
     )
 
-    result = gradwise("runs", "--dir", str(run_dir.parent), "--json")
+    result = run_cli("runs", "--dir", str(run_dir.parent), "--json")
     (row,) = json.loads(result.stdout)
     assert row["run"] == run_dir.name and row["task"] == "classification"
     assert row["model"] == "mlp" and row["metric"] == "accuracy"
-    table_text = gradwise("runs", "--dir", str(run_dir.parent)).stdout
+    table_text = run_cli("runs", "--dir", str(run_dir.parent)).stdout
     assert run_dir.name in table_text and "accuracy" in table_text
 
 
@@ -124,7 +113,7 @@ def test_train_with_set_overrides_and_resume_of_a_finished_run(tmp_path: Path):
             "synthetic:moons", data={"source": "synthetic:moons", "options": {"n_samples": 100}}
         ),
     )
-    result = gradwise(
+    result = run_cli(
         "train",
         str(config),
         "--out",
@@ -141,7 +130,7 @@ def test_train_with_set_overrides_and_resume_of_a_finished_run(tmp_path: Path):
     saved = yaml.safe_load((Path(summary["run_dir"]) / "config.yaml").read_text())
     assert saved["model"]["hidden"] == [8, 8]
     # resuming a finished run trains no more epochs and keeps the result
-    resumed = gradwise("train", "--resume", summary["run_dir"], "--json")
+    resumed = run_cli("train", "--resume", summary["run_dir"], "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["epochs_run"] == 2
 
@@ -151,7 +140,7 @@ def _bad(tmp_path: Path, data: dict, **sections) -> subprocess.CompletedProcess:
     config = write_config(
         tmp_path / "bad.yaml", tiny_config(data.get("source", ""), data=data, **sections)
     )
-    return gradwise("train", str(config), "--out", str(tmp_path / "runs"))
+    return run_cli("train", str(config), "--out", str(tmp_path / "runs"))
 
 
 def test_missing_file(tmp_path: Path):
@@ -162,7 +151,7 @@ def test_missing_file(tmp_path: Path):
 
 
 def test_missing_experiment_file(tmp_path: Path):
-    assert_user_error(gradwise("train", str(tmp_path / "none.yaml")), "no such experiment file")
+    assert_user_error(run_cli("train", str(tmp_path / "none.yaml")), "no such experiment file")
 
 
 def test_empty_file(tmp_path: Path):
@@ -200,7 +189,7 @@ def test_single_class(tmp_path: Path):
 )
 def test_bad_config_values(tmp_path: Path, override: str, fragment: str):
     config = write_config(tmp_path / "exp.yaml", tiny_config("synthetic:moons"))
-    result = gradwise("train", str(config), "--set", override, "--out", str(tmp_path / "runs"))
+    result = run_cli("train", str(config), "--set", override, "--out", str(tmp_path / "runs"))
     assert_user_error(result, fragment)
     assert not (tmp_path / "runs").exists()
 
@@ -211,18 +200,16 @@ def test_predict_with_missing_columns_and_unseen_categories(trained_run, tmp_pat
     missing = tmp_path / "missing.csv"
     frame.drop(columns="shape").to_csv(missing, index=False)
     out = tmp_path / "p.csv"
-    assert_user_error(gradwise("predict", str(run_dir), str(missing), "-o", str(out)), "shape")
+    assert_user_error(run_cli("predict", str(run_dir), str(missing), "-o", str(out)), "shape")
     unseen = tmp_path / "unseen.csv"
     frame.assign(shape="zzz").to_csv(unseen, index=False)
-    assert_user_error(
-        gradwise("predict", str(run_dir), str(unseen), "-o", str(out)), "shape", "zzz"
-    )
+    assert_user_error(run_cli("predict", str(run_dir), str(unseen), "-o", str(out)), "shape", "zzz")
     assert not out.exists()
 
 
 def test_a_folder_that_is_not_a_run(tmp_path: Path):
-    assert_user_error(gradwise("evaluate", str(tmp_path)), "not a gradwise run")
+    assert_user_error(run_cli("evaluate", str(tmp_path)), "not a gradwise run")
     assert_user_error(
-        gradwise("predict", str(tmp_path / "x"), "in.csv", "-o", "o.csv"), "no such run directory"
+        run_cli("predict", str(tmp_path / "x"), "in.csv", "-o", "o.csv"), "no such run directory"
     )
-    assert_user_error(gradwise("train", "--resume", str(tmp_path)), "not a gradwise run")
+    assert_user_error(run_cli("train", "--resume", str(tmp_path)), "not a gradwise run")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 import yaml
 
 from tests.compare.test_compare_run import iris_config
-from tests.conftest import tiny_config
+from tests.conftest import run_python, tiny_config
 
 
 def _run(tmp_path: Path, config: dict, capsys: pytest.CaptureFixture, *extra: str) -> str:
@@ -47,7 +45,7 @@ def test_user_errors_do_not_import_torch(tmp_path: Path):
         f"assert main(['compare', {str(path)!r}, '--quiet']) == 2\n"
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert "unknown baseline 'svn' (did you mean 'svm'?)" in result.stderr
 

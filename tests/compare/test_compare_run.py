@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from gradwise.compare import classical, deep
 from gradwise.compare.curves import nested_order, subset_rows
 from gradwise.config import load_config
 from gradwise.data import load_splits
-from tests.conftest import tiny_config
+from tests.conftest import run_cli, run_python, tiny_config
 
 MODEL_KEYS = {
     "name",
@@ -226,19 +225,10 @@ def _write(tmp_path: Path, config: dict) -> Path:
     return path
 
 
-def _gradwise(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradwise.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_json_prints_the_written_document(tmp_path: Path):
     config = iris_config(baselines=["logistic_regression"], fractions=[1.0])
     config["data"] = {"source": "synthetic:moons"}
-    result = _gradwise(
+    result = run_cli(
         "compare",
         str(_write(tmp_path, config)),
         "--out",
@@ -272,6 +262,6 @@ def test_compare_help_does_not_import_torch():
         "import sys\nfrom gradwise.cli.main import main\ntry:\n    main(['compare', '--help'])\n"
         "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert "--seeds" in result.stdout

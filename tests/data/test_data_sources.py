@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from gradwise.data import BUILTIN_DATASETS, load_splits, read_source
 from gradwise.data.raw import BUILTINS, SOURCE_KINDS
 from gradwise.data.synthetic import GENERATORS
+from tests.conftest import run_python
 
 CHEAP = [d for d in BUILTIN_DATASETS if d["name"].split(":")[0] in ("sklearn", "synthetic")]
 
@@ -40,7 +38,7 @@ def test_listing_datasets_imports_no_heavy_modules() -> None:
         "import sys; from gradwise.data import BUILTIN_DATASETS; "
         "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'torch') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python("-c", code, check=True)
     assert out.stdout.strip() == "[]"
 
 

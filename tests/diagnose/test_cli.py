@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gradwise.cli.main import main
+from tests.conftest import run_python
 from tests.diagnose.cases import BROKEN
 
 
@@ -20,7 +19,7 @@ def test_doctor_json_without_importing_torch(trained) -> None:
         f"status = main(['doctor', {str(run_dir)!r}, '--json']); "
         "sys.stderr.write('torch imported' if 'torch' in sys.modules else ''); sys.exit(status)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert "torch imported" not in result.stderr
     document = json.loads(result.stdout)  # exactly one JSON document

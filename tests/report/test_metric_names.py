@@ -3,12 +3,10 @@ report, and importable without torch."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from gradwise.metric_names import higher_is_better
+from tests.conftest import run_python
 
 
 @pytest.mark.parametrize(
@@ -47,5 +45,5 @@ def test_engine_and_report_share_the_rule_without_importing_torch():
         "from gradwise.training import metrics\n"
         "assert metrics.higher_is_better is gradwise.metric_names.higher_is_better\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr

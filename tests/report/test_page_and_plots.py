@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ from gradwise.report import heatmaps, plots
 from gradwise.report.diagnostics import layer_series
 from gradwise.report.page import Raw, RenderedSection, format_value, image, render_page, table
 from gradwise.report.results import confusion_counts, per_class_scores, predicted_classes
+from tests.conftest import run_python
 from tests.report.fixtures import decode_png, diagnostics_records, parse_page, tiny_png
 
 URL = re.compile(r"(?i)\b(?:https?|ftp|wss?|file)://|url\(|@import")
@@ -150,7 +149,7 @@ study_plots.history_png(board, "valid_loss", "minimize", out / "history.png")
 assert "matplotlib.pyplot" not in sys.modules, "pyplot imported"
 """
     root = Path(__file__).resolve().parents[2]  # for ``tests.report.fixtures``
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    result = run_python("-c", code, cwd=root)
     assert result.returncode == 0, result.stderr
     for name in ("size.png", "importances.png", "history.png"):
         data = (tmp_path / name).read_bytes()

@@ -4,8 +4,6 @@ absent is left out; unusable directories are one-line errors."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from gradwise.errors import CheckpointError
 from gradwise.report import render_report, write_report
 from gradwise.report.sections import ordered_sections
+from tests.conftest import run_python
 from tests.report.fixtures import (
     COMPARE,
     DIAGNOSIS,
@@ -150,7 +149,7 @@ def test_reporting_a_study_does_not_import_torch(tmp_path):
         f"code = main(['report', {str(study)!r}]); "
         "assert code == 0; assert 'torch' not in sys.modules, 'torch imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(study / "report.html")
 

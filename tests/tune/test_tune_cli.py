@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,19 +15,9 @@ import yaml
 from optuna.trial import TrialState, create_trial
 
 from gradwise.tune.progress import StudyProgress
-from tests.conftest import tiny_config
+from tests.conftest import run_cli, run_python, tiny_config
 
 SPACE = {"train.optimizer.lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True}}
-
-
-def gradwise(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gradwise.cli.main", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def write_config(path: Path, **tune) -> Path:
@@ -40,7 +29,7 @@ def write_config(path: Path, **tune) -> Path:
 def test_two_workers_with_json_print_tune_json_and_nothing_else(tmp_path: Path):
     config = write_config(tmp_path / "exp.yaml", pruner="none")
     study_dir = tmp_path / "s"
-    result = gradwise(
+    result = run_cli(
         "tune", str(config), "--trials", "4", "--workers", "2", "--out", str(study_dir),
         "--set", "train.epochs=2", "--json",
     )  # fmt: skip
@@ -71,7 +60,7 @@ def test_two_workers_with_json_print_tune_json_and_nothing_else(tmp_path: Path):
 )
 def test_each_mistake_is_one_line_and_exit_status_2(tmp_path: Path, args, tune, fragment):
     config = write_config(tmp_path / "exp.yaml", **tune)
-    result = gradwise("tune", str(config), "--out", str(tmp_path / "s"), *args)
+    result = run_cli("tune", str(config), "--out", str(tmp_path / "s"), *args)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gradwise: error:"), result.stderr
@@ -85,7 +74,7 @@ def test_help_imports_neither_torch_nor_optuna():
         "build_parser().parse_args(['tune', 'x.yaml', '--workers', '2']); "
         "assert 'torch' not in sys.modules and 'optuna' not in sys.modules"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
 
 

@@ -46,8 +46,9 @@ def _set_flag(parser: argparse.ArgumentParser, example: str | None = None) -> No
     )
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+def _json_flag(parser: argparse.ArgumentParser, document: str = "one JSON document") -> None:
+    """``--json``: print ``document`` on stdout instead of the human-readable output."""
+    parser.add_argument("--json", action="store_true", help=f"print {document} on stdout")
 
 
 # ------------------------------------------------------------------------------- datasets

@@ -13,7 +13,7 @@ import math
 import sys
 from typing import Any
 
-from gradwise.cli.commands import _set_flag, command
+from gradwise.cli.commands import _json_flag, _set_flag, command
 from gradwise.cli.output import print_json, print_table
 
 
@@ -23,7 +23,7 @@ def _compare_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs", help="folder for the comparison (runs/)")
     parser.add_argument("--seeds", type=int, default=None, help="repeats (compare.seeds, 3)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("--json", action="store_true", help="print compare.json on stdout")
+    _json_flag(parser, "compare.json")
 
 
 @command("compare", "classical baselines against deep learning on the same data", _compare_args)

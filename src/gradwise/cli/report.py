@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from gradwise.cli.commands import command
+from gradwise.cli.commands import _json_flag, command
 from gradwise.cli.output import print_json
 
 
@@ -28,7 +28,7 @@ def _report_args(parser: argparse.ArgumentParser) -> None:
         help="HTML file to write (default: RUN/report.html; for several runs, "
         "runs-report.html beside them)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    _json_flag(parser)
 
 
 @command("report", "write a self-contained HTML report of a run (or compare several)", _report_args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gradwise.cli.commands import _set_flag, command
+from gradwise.cli.commands import _json_flag, _set_flag, command
 from gradwise.cli.output import print_json, print_table
 
 LEADERBOARD_ROWS = 10
@@ -36,7 +36,7 @@ def _tune_args(parser: argparse.ArgumentParser) -> None:
     _set_flag(parser, example="tune.sampler=random")
     parser.add_argument("--timeout", type=float, default=None, help="seconds; then no new trial")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
-    parser.add_argument("--json", action="store_true", help="print tune.json on stdout")
+    _json_flag(parser, "tune.json")
 
 
 @command("tune", "search hyperparameters with Optuna (many workers, many machines)", _tune_args)
