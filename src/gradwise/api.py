@@ -199,6 +199,7 @@ def _fit(
         trainer.fit(experiment.train_split, experiment.valid_split)
     except TrainingError as exc:
         _finish(paths, summary, experiment, "failed", fit_started, error=str(exc))
+        exc.run_dir = paths.root
         raise
     except KeyboardInterrupt:
         _finish(paths, summary, experiment, "interrupted", fit_started)

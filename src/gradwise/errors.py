@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class GradwiseError(Exception):
@@ -31,6 +32,8 @@ class CheckpointError(GradwiseError):
 
 class TrainingError(GradwiseError):
     """Training stopped because of the experiment itself (e.g. a non-finite loss)."""
+
+    run_dir: Path | None = None  # the run directory it left behind, once there is one
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -182,7 +182,7 @@ def test_non_finite_loss_reports_the_top_update_ratio() -> None:
     evidence = run_files([1.0], [1.0], summary, diagnostics=diagnostics)
     finding = gradients.non_finite_loss(evidence)
     assert finding is not None
-    assert finding.evidence["max_update_ratio"] == curves.top_update_ratio(evidence) == 0.5
+    assert finding.evidence["max_update_ratio"] == evidence.top_update_ratio == 0.5
     assert finding.message.startswith("Non-finite loss: non-finite loss (inf) at epoch 1, step 2.")
 
 

@@ -95,8 +95,7 @@ class DiagnosticsCollector(Callback):
         self.layer_kinds: list[str] = []
         self.params: list[torch.nn.Parameter] = []
         self.layer_of_param: torch.Tensor | None = None  # (P,) layer index of each parameter
-        self.activation_names: list[str] = []
-        self.activation_kinds: list[str] = []
+        self.activation_kinds: dict[str, str] = {}  # name -> module class, in first-seen order
         self.activations: dict[str, torch.Tensor] = {}  # name -> (4,) stats of this step
         self.pending: dict[str, Any] | None = None  # a sample waiting for its update norms
         self.forward_order: list[str] = []  # parameterized modules in the order they ran
@@ -130,9 +129,7 @@ class DiagnosticsCollector(Callback):
             tensor = output[0] if isinstance(output, tuple) else output  # RNNs: (out, h)
             if tensor.dim() >= 2:
                 self.activations[name] = activation_stats(tensor, family, unit_dim)
-                if name not in self.activation_names:
-                    self.activation_names.append(name)
-                    self.activation_kinds.append(type(module).__name__)
+                self.activation_kinds.setdefault(name, type(module).__name__)
 
         return hook
 
@@ -180,7 +177,7 @@ class DiagnosticsCollector(Callback):
             return
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
         weights = [p.detach() for p in self.params]
-        names = [n for n in self.activation_names if n in self.activations]
+        names = [n for n in self.activation_kinds if n in self.activations]
         parts = [
             self.per_layer(torch._foreach_norm(grads)),  # (L,) gradient norms
             self.per_layer(torch._foreach_norm(weights)),  # (L,) weight norms
@@ -247,11 +244,10 @@ class DiagnosticsCollector(Callback):
             )
         ]
         stats = pending["stats"]
-        kinds = dict(zip(self.activation_names, self.activation_kinds, strict=True))
         activations = [
             {
                 "name": name,
-                "kind": kinds[name],
+                "kind": self.activation_kinds[name],
                 "mean": _number(stats[4 * j]),
                 "std": _number(stats[4 * j + 1]),
                 "dead_fraction": _number(stats[4 * j + 2]),

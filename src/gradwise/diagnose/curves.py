@@ -12,7 +12,7 @@ import itertools
 import math
 
 from gradwise.diagnose import remedies as fix
-from gradwise.diagnose.evidence import RunEvidence, finite, median
+from gradwise.diagnose.evidence import RunEvidence, finite
 from gradwise.diagnose.findings import Finding, detector
 
 # Healthy runs measured: progress ≥ 0.84, a final-quarter rise of the valid loss ≤ 0.45×, epoch
@@ -60,8 +60,7 @@ def learning_progress(evidence: RunEvidence) -> float | None:
     known trivial loss falls back on the validation R² (the same quantity on held-out data)."""
     progress = best_fit(evidence)[0]
     if progress is None and evidence.config.task == "regression":
-        r2 = (evidence.summary.get("valid") or {}).get("r2")
-        return float(r2) if isinstance(r2, (int, float)) else None
+        return valid_score(evidence, "r2")
     return progress
 
 
@@ -90,9 +89,8 @@ def validation_plateaued(evidence: RunEvidence) -> bool:
 def metric_headroom(evidence: RunEvidence) -> float:
     """What the validation score leaves to gain at the best epoch: 1 − accuracy for
     classification, 1 − R² for regression (1.0 when unknown)."""
-    valid = evidence.summary.get("valid") or {}
-    score = valid.get("accuracy" if evidence.config.task == "classification" else "r2")
-    return 1.0 - float(score) if isinstance(score, (int, float)) else 1.0
+    score = valid_score(evidence, "accuracy" if evidence.config.task == "classification" else "r2")
+    return 1.0 - score if score is not None else 1.0
 
 
 def late_improvement(evidence: RunEvidence) -> float:
@@ -133,13 +131,6 @@ def training_rises(evidence: RunEvidence) -> list[tuple[int, float]]:
         for e in range(start, len(train))
         if math.isfinite(train[e] - train[e - 1]) and train[e] > train[e - 1]
     ]
-
-
-def top_update_ratio(evidence: RunEvidence) -> float | None:
-    """The median update/weight ratio of the layer that moves fastest (None without data)."""
-    per_layer = [median(v) for v in evidence.layer_values("update_ratio").values()]
-    per_layer = finite(per_layer)
-    return max(per_layer) if per_layer else None
 
 
 # ------------------------------------------------------------------------------ detectors
@@ -278,7 +269,7 @@ def lr_too_high(evidence: RunEvidence) -> Finding | None:
             "rises": [
                 {"epoch": e, "rise": round(r * scale, 6)} for e, r in rises if r > OSCILLATION
             ],
-            "update_ratio": top_update_ratio(evidence),
+            "update_ratio": evidence.top_update_ratio,
         },
         [
             fix.lower_lr(
@@ -293,9 +284,9 @@ def lr_too_high(evidence: RunEvidence) -> Finding | None:
 @detector("lr_too_low")
 def lr_too_low(evidence: RunEvidence) -> Finding | None:
     progress = learning_progress(evidence)
-    ratio = top_update_ratio(evidence)
     if progress is None or progress >= LEARNS_LITTLE or blow_ups(evidence):
         return None
+    ratio = evidence.top_update_ratio
     lr = evidence.config.train.optimizer.lr
     if ratio is not None:
         if ratio >= TINY_UPDATES:

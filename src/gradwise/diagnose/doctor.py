@@ -12,7 +12,7 @@ Torch-free: the doctor reads files, it does not load the model or the data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from gradwise.diagnose.findings import (
     explain_consequences,
     ordered,
 )
+from gradwise.diagnose.remedies import present
 
 DIAGNOSIS_FILE = "diagnosis.json"
 
@@ -34,6 +35,7 @@ DIAGNOSIS_FILE = "diagnosis.json"
 class Diagnosis:
     run: str
     findings: list[Finding]
+    evidence: RunEvidence | None = field(default=None, repr=False, compare=False)  # what it read
 
     @property
     def healthy(self) -> bool:
@@ -48,12 +50,7 @@ class Diagnosis:
 
     def remedies(self) -> list[Remedy]:
         """The remedies of the causes (not of the symptoms they explain), first per key."""
-        chosen: dict[str, Remedy] = {}
-        for finding in self.findings:
-            if finding.caused_by is None:
-                for remedy in finding.remedies:
-                    chosen.setdefault(remedy.key, remedy)
-        return list(chosen.values())
+        return present(*(r for f in self.findings if f.caused_by is None for r in f.remedies))
 
     def to_dict(self) -> dict[str, Any]:
         return {"run": self.run, "findings": [f.to_dict() for f in self.findings]}
@@ -64,7 +61,7 @@ def diagnose(run_dir: str | Path, write: bool = True) -> Diagnosis:
     evidence = RunEvidence.load(run_dir)
     found = [f for f in (FINDINGS.get(code)(evidence) for code in FINDINGS) if f is not None]
     findings = ordered(explain_consequences(found)) or [healthy(evidence)]
-    diagnosis = Diagnosis(str(evidence.paths.root), findings)
+    diagnosis = Diagnosis(str(evidence.paths.root), findings, evidence)
     if write:
         atomic_write_json(evidence.paths.root / DIAGNOSIS_FILE, diagnosis.to_dict())
     return diagnosis

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from gradwise._io import read_json, read_jsonl
+from gradwise.augment.options import parse_sampling
 from gradwise.config import ExperimentConfig, load_config
 from gradwise.runs import RunPaths, open_run, read_summary
 
@@ -119,7 +120,7 @@ class RunEvidence:
     def class_weight_vector(self) -> list[float] | None:
         spec = self.config.train.class_weights
         prior = self.class_prior
-        if spec is None and sampling_method(self.config.data.sampling) == "class_weight":
+        if spec is None and parse_sampling(self.config.data.sampling)[0] == "class_weight":
             spec = "balanced"
         if spec is None or prior is None:
             return None
@@ -201,14 +202,19 @@ class RunEvidence:
         return 1.0 - (loss - floor) / (trivial - floor)
 
     # ------------------------------------------------------------------- diagnostics
-    def layer_values(self, key: str, kinds: tuple[str, ...] | None = None) -> dict[str, Series]:
+    def layer_values(self, key: str) -> dict[str, Series]:
         """Per layer (forward order), ``key`` over the diagnostics samples."""
         values: dict[str, Series] = {}
         for sample in self.diagnostics:
             for layer in sample.get("layers", []):
-                if kinds is None or layer.get("kind") in kinds:
-                    values.setdefault(layer["name"], []).append(_finite_or_nan(layer.get(key)))
+                values.setdefault(layer["name"], []).append(_finite_or_nan(layer.get(key)))
         return values
+
+    @cached_property
+    def top_update_ratio(self) -> float | None:
+        """The median update/weight ratio of the layer that moves fastest (None without data)."""
+        per_layer = finite([median(v) for v in self.layer_values("update_ratio").values()])
+        return max(per_layer) if per_layer else None
 
     def activation_values(self, key: str) -> tuple[dict[str, Series], dict[str, str]]:
         """Per activation module, ``key`` over the diagnostics samples (nulls skipped), and each
@@ -225,11 +231,6 @@ class RunEvidence:
 
 
 BALANCING = ("undersample", "oversample", "smote", "class_weight")  # data.sampling methods
-
-
-def sampling_method(spec: Any) -> str:
-    """The method name of ``data.sampling`` (``"oversample"`` or ``{name: ..., ...}``)."""
-    return str(spec.get("name", "none")) if isinstance(spec, dict) else str(spec)
 
 
 def finite(values: list[float]) -> list[float]:

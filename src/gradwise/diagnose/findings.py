@@ -70,14 +70,15 @@ class Finding:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     remedies: list[Remedy] = field(default_factory=list)
-    caused_by: str | None = None  # the finding that explains this one, if any
+
+    @property
+    def caused_by(self) -> str | None:
+        """The finding that explains this one, if any (kept in its evidence)."""
+        return self.evidence.get("caused_by")
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``diagnosis.json`` form: code, severity, message, evidence, remedies (a symptom's
-        cause is in its evidence as ``caused_by``)."""
-        document = asdict(self)
-        document.pop("caused_by")
-        return document
+        """The ``diagnosis.json`` form: code, severity, message, evidence, remedies."""
+        return asdict(self)
 
 
 Detector = Callable[["RunEvidence"], Finding | None]
@@ -99,7 +100,6 @@ def explain_consequences(findings: list[Finding]) -> list[Finding]:
             (c for c in CODES if c in present and finding.code in CONSEQUENCES.get(c, ())), None
         )
         if cause is not None:
-            finding.caused_by = cause
             finding.evidence["caused_by"] = cause
             finding.severity = "info"
             finding.message += f" (most likely a consequence of {cause})"

@@ -20,7 +20,7 @@ from gradwise.diagnose.doctor import Diagnosis, diagnose
 from gradwise.diagnose.evidence import RunEvidence, finite
 from gradwise.diagnose.findings import Remedy
 from gradwise.errors import TrainingError
-from gradwise.training.metrics import higher_is_better
+from gradwise.metric_names import higher_is_better
 
 # A change smaller than this is "the same": 0.5 points of a bounded score, 1% of an error.
 SAME_BOUNDED, SAME_RELATIVE = 0.005, 0.01
@@ -43,7 +43,7 @@ class Outcome:
 
     @classmethod
     def of(cls, diagnosis: Diagnosis, metric: str) -> Outcome:
-        evidence = RunEvidence.load(diagnosis.run)
+        evidence = diagnosis.evidence
         summary = evidence.summary
         train, valid = finite(evidence.train_loss), finite(evidence.valid_loss)
         return cls(
@@ -113,7 +113,7 @@ def compare(metric: str, before: float | None, after: float | None, n_test: int 
 def fix_run(run_dir: str | Path, quiet: bool = True) -> FixReport:
     """Diagnose ``run_dir``, re-train with the remedies, diagnose again and compare."""
     diagnosis = diagnose(run_dir)
-    evidence = RunEvidence.load(run_dir)
+    evidence = diagnosis.evidence
     metric = judged_metric(diagnosis, evidence)
     remedies = diagnosis.remedies()
     report = FixReport(diagnosis.run, metric, remedies, Outcome.of(diagnosis, metric))
@@ -161,13 +161,10 @@ def retrain(evidence: RunEvidence, remedies: list[Remedy], suffix: str, quiet: b
     overrides: dict[str, Any] = {r.key: r.value for r in remedies}
     overrides["name"] = f"{evidence.config.name}-{suffix}"
     config = load_config(evidence.paths.config, overrides)
-    out = evidence.paths.root.parent
-    existing = set(out.iterdir())
     try:
-        run_dir = train(config, out=out, quiet=quiet).path
-    except TrainingError:
-        created = [p for p in out.iterdir() if p not in existing and p.name.startswith(config.name)]
-        if not created:
+        run_dir = train(config, out=evidence.paths.root.parent, quiet=quiet).path
+    except TrainingError as exc:
+        if exc.run_dir is None:
             raise
-        run_dir = max(created, key=lambda p: p.stat().st_mtime)
+        run_dir = exc.run_dir
     return diagnose(run_dir)

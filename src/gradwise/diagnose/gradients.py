@@ -13,7 +13,7 @@ import math
 import re
 
 from gradwise.diagnose import remedies as fix
-from gradwise.diagnose.curves import blow_ups, top_update_ratio
+from gradwise.diagnose.curves import blow_ups
 from gradwise.diagnose.evidence import RunEvidence, finite, median
 from gradwise.diagnose.findings import Finding, detector
 
@@ -243,7 +243,7 @@ def non_finite_loss(evidence: RunEvidence) -> Finding | None:
     where = STEP_PATTERN.search(error)
     layer = LAYER_PATTERN.search(error)
     config = evidence.config
-    top_update = top_update_ratio(evidence)
+    top_update = evidence.top_update_ratio
     big_steps = top_update is not None and top_update > 0.1
     safe = fix.SAFE_LR.get(config.train.optimizer.name, 1e-3)
     return Finding(

@@ -7,8 +7,9 @@ them with the ordinary override mechanism, ``load_config(run_config, {key: value
 
 from __future__ import annotations
 
+from gradwise.augment.options import parse_sampling
 from gradwise.config import ExperimentConfig
-from gradwise.diagnose.evidence import BALANCING, sampling_method
+from gradwise.diagnose.evidence import BALANCING
 from gradwise.diagnose.findings import Remedy
 
 # A learning rate that trains most small and medium models with each optimizer.
@@ -181,7 +182,7 @@ def balanced_class_weights(config: ExperimentConfig) -> Remedy | None:
 
 
 def balanced_by_sampling(config: ExperimentConfig) -> bool:
-    return sampling_method(config.data.sampling) in BALANCING
+    return parse_sampling(config.data.sampling)[0] in BALANCING
 
 
 def present(*remedies: Remedy | None) -> list[Remedy]:
