@@ -73,7 +73,6 @@ class Checkpointer(BestWeights):
     def on_fit_end(self, trainer, logs: dict[str, Any]) -> None:
         if trainer.epoch > 0 and self.last_write_epoch != trainer.epoch:
             self.write(trainer)
-        self.flush_best()
 
     def write(self, trainer) -> None:
         self.flush_best()
@@ -108,12 +107,8 @@ def _run_callbacks(
     if progress_wanted(quiet):
         from gradwise.experiment import steps_per_epoch
 
-        batch = None if train.batch_size == "full" else int(train.batch_size)
-        callbacks.append(
-            ProgressBar(
-                steps_per_epoch(len(experiment.train_split), batch), experiment.task.main_metric
-            )
-        )
+        steps = steps_per_epoch(len(experiment.train_split), experiment.trainer.batch_size)
+        callbacks.append(ProgressBar(steps, experiment.task.main_metric))
     return callbacks
 
 
@@ -155,8 +150,7 @@ def resume(
             f"(epoch {state['epoch']}) do not match"
         )
     summary = read_summary(paths)
-    experiment.trainer.history = read_metrics(paths)[:epoch]
-    truncate_jsonl(paths.metrics, epoch)
+    experiment.trainer.history = truncate_jsonl(paths.metrics, epoch)
     run_callbacks = _run_callbacks(config, paths, experiment, quiet, callbacks)
     experiment.trainer.callbacks = type(experiment.trainer.callbacks)(run_callbacks)
     experiment.trainer.load_state_dict(state)

@@ -200,3 +200,17 @@ def test_a_run_without_checkpoints_still_gets_a_page(classification_run, tmp_pat
     assert "Stopped with an error: non-finite loss at step 3" in text
     assert text.count("This section could not be drawn") == 2  # model and results
     assert_self_contained(text)
+
+
+def test_the_report_after_training_reuses_the_trained_run(tmp_path: Path, monkeypatch):
+    import gradwise
+    import gradwise.api
+
+    loads = []
+    load_splits = gradwise.api.load_splits
+    monkeypatch.setattr(
+        gradwise.api, "load_splits", lambda *a, **k: loads.append(1) or load_splits(*a, **k)
+    )
+    run = gradwise.train(tiny_config("sklearn:iris"), out=tmp_path)
+    assert (run.path / "report.html").is_file()
+    assert len(loads) == 1  # the report used the run's own test split, not a second load

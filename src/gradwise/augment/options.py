@@ -33,7 +33,6 @@ class Options(BaseModel):
 # ------------------------------------------------------------------------------ augmentation
 class AugmentOptions(Options):
     inputs: ClassVar[tuple[str, ...]] = ("tabular", "signal", "image")  # input kinds it fits
-    summary: ClassVar[str] = ""
     p: Chance = 1.0  # probability that each sample of the batch is augmented
 
     def check_shape(self, where: str, feature_shape: tuple[int, ...]) -> None:
@@ -45,59 +44,50 @@ class AugmentOptions(Options):
 
 class UniformNoise(AugmentOptions):
     shorthand = "amount"
-    summary = "x + u, u ~ U(-amount, amount) per input"
     amount: NonNegative = 0.1
 
 
 class GaussianNoise(AugmentOptions):
     shorthand = "sigma"
-    summary = "x + σ·ε, ε ~ N(0, 1) per input"
     sigma: NonNegative = 0.1
 
 
 class DropoutNoise(AugmentOptions):
     shorthand = "rate"
-    summary = "each input set to 0 with probability rate (masking noise)"
     rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
 
 
 class MultiplicativeNoise(AugmentOptions):
     shorthand = "sigma"
-    summary = "x · (1 + σ·ε), ε ~ N(0, 1) per input"
     sigma: NonNegative = 0.1
 
 
 class Mixup(AugmentOptions):
     shorthand = "alpha"
-    summary = "convex mix of sample pairs and their targets, λ ~ Beta(α, α)"
     alpha: Annotated[float, Field(gt=0.0)] = 0.2
 
 
 class Shift(AugmentOptions):
     inputs = ("signal",)
     shorthand = "max"
-    summary = "shift along time by an integer in [-max, max] (circular or zero-filled)"
     max: Annotated[int, Field(ge=0)] = 4
     mode: Literal["circular", "zeros"] = "circular"
 
 
 class Scale(AugmentOptions):
     shorthand = "amount"
-    summary = "multiply each sample by one factor from U(1 - amount, 1 + amount)"
     amount: Fraction = 0.1
 
 
 class Stretch(AugmentOptions):
     inputs = ("signal",)
     shorthand = "amount"
-    summary = "resample along time by a factor from U(1 - amount, 1 + amount) about the centre"
     amount: Fraction = 0.1
 
 
 class TimeMask(AugmentOptions):
     inputs = ("signal",)
     shorthand = "width"
-    summary = "zero `count` windows of up to `width` consecutive steps"
     width: Annotated[int, Field(ge=1)] = 4
     count: Annotated[int, Field(ge=1)] = 1
 
@@ -105,14 +95,12 @@ class TimeMask(AugmentOptions):
 class HorizontalFlip(AugmentOptions):
     inputs = ("image",)
     shorthand = "p"
-    summary = "mirror left-right"
     p: Chance = 0.5
 
 
 class Crop(AugmentOptions):
     inputs = ("image",)
     shorthand = "padding"
-    summary = "pad by `padding` pixels, crop back to size at a random offset"
     padding: Annotated[int, Field(ge=0)] = 4
     fill: Literal["zeros", "reflect", "replicate"] = "zeros"
 
@@ -129,7 +117,6 @@ class Crop(AugmentOptions):
 class Affine(AugmentOptions):
     inputs = ("image",)
     shorthand = "degrees"
-    summary = "rotate by up to ±degrees and translate by up to ±translate of the size"
     degrees: Annotated[float, Field(ge=0.0, le=180.0)] = 10.0
     translate: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.1
 
@@ -137,7 +124,6 @@ class Affine(AugmentOptions):
 class Cutout(AugmentOptions):
     inputs = ("image",)
     shorthand = "size"
-    summary = "zero a size×size square at a random centre (DeVries & Taylor, 2017)"
     size: Annotated[int, Field(ge=1)] = 8
 
 

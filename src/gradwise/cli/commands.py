@@ -72,10 +72,6 @@ def datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
 # ----------------------------------------------------------------------------------- init
 def _init_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", help="a built-in dataset name or a data file path")
@@ -132,7 +128,9 @@ def _print_summary(summary: dict) -> None:
         f"training {summary.get('train_time', 0):.1f} s, {summary.get('parameters')} parameters"
     )
     print(f"run: {summary['run_dir']}")
-    report = Path(summary["run_dir"]) / "report.html"
+    from gradwise.runs import RunPaths
+
+    report = RunPaths(Path(summary["run_dir"])).report
     if report.is_file():
         print(f"report: {report}")
 

@@ -92,7 +92,6 @@ class CNN1dConfig(ModelBase):
 class CNN2dConfig(CNN1dConfig):
     kind: Literal["cnn2d"] = "cnn2d"  # type: ignore[assignment]
     channels: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [32, 32, 64, 64])
-    kernel_size: Annotated[int, Field(ge=1)] = 3
 
 
 class RNNConfig(ModelBase):

@@ -4,9 +4,9 @@
 >>> write_report("runs/exp-20261123-101500").path          # runs/exp-.../report.html
 >>> write_report(["runs/a", "runs/b"], "a-vs-b.html")     # learning curves overlaid
 
-The page is built from the directory alone (never from live objects), is one file with inline
-CSS and images as data URIs, and loads nothing from anywhere. Only the model and results
-sections import torch.
+The page is built from the directory's files (a run just trained is reused, not loaded again),
+is one file with inline CSS and images as data URIs, and loads nothing from anywhere. Only the
+model and results sections import torch.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gradwise._io import atomic_write_text
 from gradwise.errors import CheckpointError
 from gradwise.report.context import ReportContext
 from gradwise.report.page import RenderedSection, render_page
+from gradwise.runs import RunPaths
 
-REPORT_FILE = "report.html"
 MULTI_RUN_FILE = "runs-report.html"
 
 __all__ = ["ReportContext", "ReportResult", "render_report", "write_report"]
@@ -46,14 +47,17 @@ def _single_title(context: ReportContext) -> tuple[str, str]:
     return str(title), " · ".join(details)
 
 
-def render_report(directories: Sequence[str | Path]) -> tuple[str, list[RenderedSection]]:
-    """The page's HTML and its sections: one directory's report, or several runs compared."""
+def render_report(
+    directories: Sequence[str | Path], run: Any = None
+) -> tuple[str, list[RenderedSection]]:
+    """The page's HTML and its sections: one directory's report, or several runs compared.
+    ``run``: the :class:`~gradwise.api.Run` of a single directory, when already in memory."""
     from gradwise.report.compare_runs import comparison_sections
     from gradwise.report.sections import render_sections
 
     if not directories:
         raise CheckpointError("report: give at least one run directory")
-    contexts = [ReportContext(d) for d in directories]
+    contexts = [ReportContext(d, run if len(directories) == 1 else None) for d in directories]
     if len(contexts) == 1:
         context = contexts[0]
         sections = render_sections(context)
@@ -74,20 +78,23 @@ def default_output(directories: Sequence[str | Path]) -> Path:
     """``RUN/report.html`` for one directory; for several, ``runs-report.html`` in the folder
     that holds them all."""
     if len(directories) == 1:
-        return Path(directories[0]) / REPORT_FILE
+        return RunPaths(Path(directories[0])).report
     parents = [str(Path(d).resolve().parent) for d in directories]
     return Path(os.path.commonpath(parents)) / MULTI_RUN_FILE
 
 
 def write_report(
-    directories: str | Path | Sequence[str | Path], output: str | Path | None = None
+    directories: str | Path | Sequence[str | Path],
+    output: str | Path | None = None,
+    run: Any = None,
 ) -> ReportResult:
-    """Render and write the report (atomically); ``output`` defaults to :func:`default_output`."""
+    """Render and write the report (atomically); ``output`` defaults to :func:`default_output`.
+    ``run``: the :class:`~gradwise.api.Run` of a single directory, when already in memory."""
     if isinstance(directories, (str, Path)):
         directories = [directories]
-    page, sections = render_report(directories)
     path = Path(output) if output is not None else default_output(directories)
     if path.is_dir():
         raise CheckpointError(f"-o {path}: is a folder; give a file name such as report.html")
+    page, sections = render_report(directories, run)
     atomic_write_text(path, page)
     return ReportResult(path, [s.key for s in sections], [str(d) for d in directories])

@@ -1,7 +1,9 @@
 """What a report reads: the files of one directory, each loaded once, on first use (torch-free).
 
-A report is built from the directory alone (a run, a tuning study or a comparison), never from
-live objects, so it can be written again at any time: ``gradwise report RUN``. Files that are
+A report is built from the directory's files (a run, a tuning study or a comparison), so it can
+be written again at any time: ``gradwise report RUN``. Right after training, the
+:class:`~gradwise.api.Run` already in memory is passed in and reused (its model and test split),
+instead of being loaded a second time. Files that are
 absent read as ``None`` (or ``[]`` for line files) and the sections that need them are left out.
 Only :attr:`ReportContext.run` (the model, predictions) imports torch.
 """
@@ -22,11 +24,13 @@ from gradwise.runs import RunPaths
 class ReportContext:
     """The contents of one report directory, loaded lazily and cached."""
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, run: Any = None) -> None:
         self.root = Path(directory)
         if not self.root.is_dir():
             raise CheckpointError(f"{self.root}: no such run, study or comparison directory")
         self.paths = RunPaths(self.root)
+        if run is not None:  # the Run of this directory, already loaded
+            self.__dict__["run"] = run
 
     def __repr__(self) -> str:
         return f"ReportContext({str(self.root)!r})"

@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from gradwise.diagnose.findings import SEVERITY_RANK
 from gradwise.report.context import ReportContext
 from gradwise.report.heatmaps import gradient_flow_png, unit_fractions_png
 from gradwise.report.page import escape, format_value, image, table
 from gradwise.report.sections import section
-
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def _evidence(evidence: dict[str, Any]) -> str:
 
 def _finding(finding: dict[str, Any]) -> str:
     severity = str(finding.get("severity", "info"))
-    css = severity if severity in SEVERITY_ORDER else "info"
+    css = severity if severity in SEVERITY_RANK else "info"
     remedies = finding.get("remedies") or []
     remedy_table = ""
     if remedies:
@@ -128,7 +127,7 @@ def _findings_part(context: ReportContext) -> str:
     diagnosis = context.diagnosis or {}
     findings = sorted(
         diagnosis.get("findings", []),
-        key=lambda f: SEVERITY_ORDER.get(str(f.get("severity")), len(SEVERITY_ORDER)),
+        key=lambda f: SEVERITY_RANK.get(str(f.get("severity")), len(SEVERITY_RANK)),
     )
     if not findings:
         return '<h3>Doctor\'s findings</h3><p class="note">The doctor found nothing to report.</p>'

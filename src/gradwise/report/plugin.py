@@ -20,7 +20,7 @@ def write_run_report(run: Any) -> None:
     from gradwise.report import write_report
 
     try:
-        write_report(run.path)
+        write_report(run.path, run=run)
     except Exception as exc:  # the run itself succeeded; do not lose it over its report
         warnings.warn(
             f"{run.path}: report.html not written ({type(exc).__name__}: {exc}); "

@@ -198,15 +198,12 @@ class MetricsLogger(Callback):
             stream.write(json.dumps(to_jsonable(logs)) + "\n")
 
 
-def truncate_jsonl(path: Path, last_epoch: int) -> None:
-    """Keep only the lines of epochs ≤ ``last_epoch`` (for a resumed run)."""
-    if not path.exists():
-        return
-    from gradwise._io import atomic_write_text
+def truncate_jsonl(path: Path, last_epoch: int) -> list[dict[str, Any]]:
+    """Keep only the lines of epochs ≤ ``last_epoch`` (for a resumed run); returns them."""
+    from gradwise._io import atomic_write_text, read_jsonl
 
-    kept = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and json.loads(line).get("epoch", 0) <= last_epoch
-    ]
-    atomic_write_text(path, "".join(line + "\n" for line in kept))
+    if not path.exists():
+        return []
+    kept = [record for record in read_jsonl(path) if record.get("epoch", 0) <= last_epoch]
+    atomic_write_text(path, "".join(json.dumps(record) + "\n" for record in kept))
+    return kept

@@ -20,10 +20,11 @@ WEIGHTS = "{tag}.safetensors"
 STATE = "{tag}.state.pt"
 
 
-def weights_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A CPU copy of the model's weights, detached from later training steps."""
+def weights_copy(model: torch.nn.Module, copy: bool = True) -> dict[str, torch.Tensor]:
+    """The model's weights on the CPU; with ``copy``, detached from later training steps (else
+    CPU tensors may share the model's memory, for an immediate write)."""
     return {
-        name: t.detach().to("cpu", copy=True).contiguous() for name, t in model.state_dict().items()
+        name: t.detach().to("cpu", copy=copy).contiguous() for name, t in model.state_dict().items()
     }
 
 
@@ -32,7 +33,7 @@ def save_weights(
 ) -> Path:
     """Write a model's weights (or a :func:`weights_copy` of them) as ``{tag}.safetensors``."""
     if isinstance(weights, torch.nn.Module):
-        weights = {n: t.detach().contiguous().cpu() for n, t in weights.state_dict().items()}
+        weights = weights_copy(weights, copy=False)
     path = folder / WEIGHTS.format(tag=tag)
     atomic_write(path, lambda tmp: save_file(weights, str(tmp), metadata={"epoch": str(epoch)}))
     return path

@@ -195,8 +195,15 @@ class Trainer:
         train_loss = (loss_sum / max(seen, 1)).item()
         # a non-finite gradient with a finite loss leaves non-finite weights: catch them before
         # the epoch's checkpoint is written (one batched check per epoch)
-        if not math.isfinite(train_loss) or not parameters_finite(self.model):
+        if not math.isfinite(train_loss):
             self.raise_non_finite(torch.tensor(train_loss))
+        if not parameters_finite(self.model):
+            raise non_finite_error(
+                "non-finite weights (after a non-finite gradient)",
+                self.epoch + 1,
+                self.global_step,
+                first_non_finite_layer(self.model),
+            )
         return {"train_loss": train_loss}
 
     @torch.inference_mode()
@@ -218,12 +225,10 @@ class Trainer:
 
     # ------------------------------------------------------------------------ failures
     def raise_non_finite(self, loss: torch.Tensor, x: torch.Tensor | None = None) -> None:
+        """Stop on a non-finite ``loss`` of the coming step (``x``: its batch, for the layer)."""
         layer = first_non_finite_layer(self.model, x)
-        if math.isfinite(loss.item()):  # found by the end-of-epoch check of the weights
-            what, step = "non-finite weights (after a non-finite gradient)", self.global_step
-        else:
-            what, step = f"non-finite loss ({loss.item()})", self.global_step + 1
-        raise non_finite_error(what, self.epoch + 1, step, layer)
+        what = f"non-finite loss ({loss.item()})"
+        raise non_finite_error(what, self.epoch + 1, self.global_step + 1, layer)
 
     # ------------------------------------------------------------------------- resuming
     def state_dict(self) -> dict[str, Any]:
