@@ -54,23 +54,32 @@ class RunPaths:
         return self.root / "report.html"
 
 
-def create_run_dir(out_dir: str | Path, name: str) -> RunPaths:
-    """Make ``out_dir/<name>-<timestamp>`` (with ``-2``, ``-3``… if taken)."""
+def check_out_dir(out_dir: str | Path) -> Path:
+    """``--out`` as a path; a file there is a one-line error."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise CheckpointError(f"--out {out}: exists and is not a folder")
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = out / f"{name}-{stamp}"
+    return out
+
+
+def create_stamped_dir(out_dir: str | Path, name: str) -> Path:
+    """Make ``out_dir/<name>-<timestamp>`` (with ``-2``, ``-3``… if taken)."""
+    base = check_out_dir(out_dir) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     candidate, n = base, 1
     while True:
         try:
             candidate.mkdir(parents=True)
-            break
+            return candidate
         except FileExistsError:
             n += 1
             candidate = base.with_name(f"{base.name}-{n}")
-    (candidate / "checkpoints").mkdir()
-    return RunPaths(candidate)
+
+
+def create_run_dir(out_dir: str | Path, name: str) -> RunPaths:
+    """A new run directory ``out_dir/<name>-<timestamp>`` with its ``checkpoints/`` folder."""
+    root = create_stamped_dir(out_dir, name)
+    (root / "checkpoints").mkdir()
+    return RunPaths(root)
 
 
 def open_run(path: str | Path) -> RunPaths:

@@ -45,9 +45,9 @@ def compare(args: argparse.Namespace) -> int:
 
 
 def _size(n_bytes: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n_bytes < 1024 or unit == "GB":
-            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+    for unit in ("B", "KB", "MB"):
+        if n_bytes < 1024:
+            return f"{n_bytes:.0f} B" if unit == "B" else f"{n_bytes:.1f} {unit}"
         n_bytes /= 1024
     return f"{n_bytes:.1f} GB"
 
@@ -55,7 +55,9 @@ def _size(n_bytes: float) -> str:
 def _decimals(document: dict[str, Any]) -> int:
     """Shares (accuracy, F1, AUC, R²): 4 decimals; errors in target units: 4 significant digits
     of the largest mean test error."""
-    if document["metric"] in ("accuracy", "f1", "auc", "r2"):
+    from gradwise.compare.verdict import POINT_METRICS
+
+    if document["metric"] in POINT_METRICS:
         return 4
     largest = max((abs(m["test"]["mean"]) for m in document["models"]), default=1.0)
     return max(0, 3 - math.floor(math.log10(largest))) if largest > 0 else 4

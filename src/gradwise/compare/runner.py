@@ -31,7 +31,8 @@ from gradwise.compare.records import FitRecord
 from gradwise.config import dump_config, load_config
 from gradwise.config.compare import METRICS_BY_TASK, CompareConfig
 from gradwise.config.load import ConfigSource
-from gradwise.errors import CheckpointError, ConfigError, did_you_mean
+from gradwise.errors import ConfigError, did_you_mean
+from gradwise.runs import check_out_dir, create_stamped_dir
 
 Progress = Callable[[FitRecord, int, int], None]  # (record, fits done, fits in all)
 
@@ -222,32 +223,11 @@ def build_document(
     }
 
 
-def check_out_dir(out_dir: str | Path) -> Path:
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise CheckpointError(f"--out {out}: exists and is not a folder")
-    return out
-
-
-def create_compare_dir(out_dir: str | Path, name: str) -> Path:
-    """Make ``out_dir/<name>-compare-<timestamp>`` (``-2``, ``-3``… if taken)."""
-    out = check_out_dir(out_dir)
-    base = out / f"{name}-compare-{time.strftime('%Y%m%d-%H%M%S')}"
-    candidate, n = base, 1
-    while True:
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            n += 1
-            candidate = base.with_name(f"{base.name}-{n}")
-
-
 def write_comparison(out: str | Path, config: Any, document: dict[str, Any]) -> Path:
     from gradwise.report.plots import size_curves_png
 
     picture = size_curves_png(document)  # drawn before the folder exists: nothing half-written
-    folder = create_compare_dir(out, config.name)
+    folder = create_stamped_dir(out, f"{config.name}-compare")
     document["path"] = str(folder)
     atomic_write_text(folder / "experiment.yaml", dump_config(config))
     atomic_write_bytes(folder / "learning_curves.png", picture)

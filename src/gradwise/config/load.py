@@ -27,6 +27,14 @@ def load_config(
     ``overrides`` is either ``["train.optimizer.lr=3e-3", ...]`` (as from ``--set``) or a mapping
     of dotted keys to values. Raises :class:`ConfigError` with the key path on any problem.
     """
+    return validate_config(*read_raw_config(source, overrides))
+
+
+def read_raw_config(
+    source: ConfigSource, overrides: Iterable[str] | Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], str]:
+    """The experiment as written (not validated, no defaults filled in), overrides applied, and
+    where it came from (for messages)."""
     origin = "config"
     if isinstance(source, ExperimentConfig):
         raw: dict[str, Any] = source.model_dump(mode="json")
@@ -39,7 +47,7 @@ def load_config(
         raw.setdefault("name", path.stem)
     for dotted_key, value in _override_items(overrides):
         set_dotted(raw, dotted_key, value)
-    return validate_config(raw, origin)
+    return raw, origin
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:

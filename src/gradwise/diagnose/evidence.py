@@ -37,6 +37,7 @@ from typing import Any
 from gradwise._io import read_json, read_jsonl
 from gradwise.augment.options import parse_sampling
 from gradwise.config import ExperimentConfig, load_config
+from gradwise.metric_names import MAIN_METRIC
 from gradwise.runs import RunPaths, open_run, read_summary
 
 Series = list[float]  # one value per epoch; NaN where a value is missing or was non-finite
@@ -85,9 +86,7 @@ class RunEvidence:
 
     @property
     def main_metric(self) -> str:
-        return self.summary.get("main_metric") or (
-            "accuracy" if self.config.task == "classification" else "rmse"
-        )
+        return self.summary.get("main_metric") or MAIN_METRIC[self.config.task]
 
     @property
     def loss_name(self) -> str:

@@ -18,6 +18,7 @@ import yaml
 
 from gradwise._io import read_json, read_jsonl
 from gradwise.errors import CheckpointError
+from gradwise.metric_names import MAIN_METRIC
 from gradwise.runs import RunPaths
 
 
@@ -95,7 +96,7 @@ class ReportContext:
         """The task's headline metric (``accuracy``, ``rmse``, ...)."""
         if self.summary.get("main_metric"):
             return self.summary["main_metric"]
-        return {"classification": "accuracy", "regression": "rmse"}.get(self.task or "")
+        return MAIN_METRIC.get(self.task or "")
 
     @property
     def best_epoch(self) -> int | None:

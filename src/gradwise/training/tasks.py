@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from gradwise.errors import ConfigError
+from gradwise.metric_names import MAIN_METRIC
 from gradwise.registry import Registry
 from gradwise.training.metrics import (
     class_probabilities,
@@ -51,7 +52,7 @@ class Classification(Task):
     imbalanced: bool = False  # also report balanced accuracy, per-class recall and PR-AUC
     name = "classification"
     default_loss = "cross_entropy"
-    main_metric = "accuracy"
+    main_metric = MAIN_METRIC["classification"]
     losses = ("cross_entropy", "bce")
 
     def output_dim(self, loss_name: str) -> int:
@@ -81,7 +82,7 @@ class Regression(Task):
     target_std: list[float]  # per target, to report errors in original units
     name = "regression"
     default_loss = "mse"
-    main_metric = "rmse"
+    main_metric = MAIN_METRIC["regression"]
     losses = ("mse", "mae", "huber")
 
     def output_dim(self, loss_name: str) -> int:

@@ -7,7 +7,6 @@ picklable value: worker processes receive it as it is.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from gradwise.config import ExperimentConfig, validate_config
-from gradwise.config.load import ConfigSource, parse_override, read_yaml_mapping, set_dotted
+from gradwise.config.load import ConfigSource, read_raw_config
 from gradwise.config.tune import TuneConfig
 from gradwise.errors import ConfigError
+from gradwise.metric_names import MAIN_METRIC, higher_is_better
 from gradwise.tune import space
 
 DEFAULT_OUT = Path("runs")
@@ -27,7 +27,6 @@ DEFAULT_OUT = Path("runs")
 class TunePlan:
     experiment: dict[str, Any]  # the experiment file without its tune section, overrides applied
     tune: TuneConfig
-    origin: str  # where the experiment came from, for messages
     study: str  # study name in the storage
     study_dir: Path  # tune.json, best.yaml, plots, trials/ (and study.db by default)
     storage: str  # SQLAlchemy URL shared by every worker
@@ -56,7 +55,9 @@ def plan_study(
     timeout: float | None = None,
 ) -> TunePlan:
     """Read and check the experiment and its search space; nothing is written."""
-    raw, origin = read_experiment(config, overrides)
+    # as written, not resolved: a trial that switches model.kind must not carry the other
+    # kind's defaults
+    raw, origin = read_raw_config(config, overrides)
     validated = validate_config(raw, origin)
     if validated.tune is None:
         raise ConfigError(
@@ -84,7 +85,6 @@ def plan_study(
     return TunePlan(
         experiment=experiment,
         tune=tune,
-        origin=origin,
         study=study_name,
         study_dir=study_dir.resolve(),
         storage=storage or f"sqlite:///{(study_dir / 'study.db').resolve()}",
@@ -98,36 +98,10 @@ def plan_study(
     )
 
 
-def read_experiment(
-    config: ConfigSource, overrides: Iterable[str] | Mapping[str, Any] | None
-) -> tuple[dict[str, Any], str]:
-    """The experiment as the user wrote it (not resolved: a trial that switches
-    ``model.kind`` must not carry the other kind's defaults), with overrides applied."""
-    if isinstance(config, ExperimentConfig):
-        raw, origin = config.model_dump(mode="json"), "config"
-    elif isinstance(config, Mapping):
-        raw, origin = copy.deepcopy(dict(config)), "config"
-    else:
-        path = Path(config)
-        raw, origin = read_yaml_mapping(path), str(path)
-        raw.setdefault("name", path.stem)
-    if isinstance(overrides, Mapping):
-        items = list(overrides.items())
-    else:
-        items = [parse_override(text) for text in overrides or []]
-    for key, value in items:
-        set_dotted(raw, key, value)
-    return raw, origin
-
-
 def default_metric(config: ExperimentConfig) -> str:
     """``valid_<main metric>`` of the task: valid_accuracy, valid_rmse."""
-    from gradwise.training.tasks import TASKS
-
-    return f"valid_{TASKS.get(config.task).main_metric}"
+    return f"valid_{MAIN_METRIC[config.task]}"
 
 
 def default_direction(metric: str) -> str:
-    from gradwise.training.metrics import higher_is_better
-
     return "maximize" if higher_is_better(metric) else "minimize"

@@ -117,7 +117,6 @@ def write_best_config(plan: TunePlan, trial: FrozenTrial) -> Path:
 
 def write_results(study: optuna.Study, plan: TunePlan) -> TuneResult:
     """Write tune.json, best.yaml and the plots into the study directory."""
-    plan.study_dir.mkdir(parents=True, exist_ok=True)
     board = leaderboard(study, plan.direction)
     counts = study_counts(study)
     weights = importances(study)

@@ -20,7 +20,7 @@ import optuna
 from gradwise._io import atomic_write_json
 from gradwise.errors import ConfigError, GradwiseError
 from gradwise.runs import RunPaths, read_summary
-from gradwise.training.callbacks import Callback
+from gradwise.training.callbacks import Callback, Monitor
 from gradwise.tune import space
 
 if TYPE_CHECKING:
@@ -33,12 +33,13 @@ class MetricNotLogged(ConfigError):
 
 
 class PruningCallback(Callback):
-    """Reports ``metric`` each epoch (``trial.report(value, epoch)``) and stops the run when
-    ``trial.should_prune()``."""
+    """Reports ``metric`` each epoch (``trial.report(value, epoch)``), keeps its best finite
+    value (``monitor``) and stops the run when ``trial.should_prune()``."""
 
-    def __init__(self, trial: optuna.Trial, metric: str) -> None:
+    def __init__(self, trial: optuna.Trial, metric: str, direction: str) -> None:
         self.trial = trial
         self.metric = metric
+        self.monitor = Monitor(metric, "max" if direction == "maximize" else "min")
         self.pruned_at: int | None = None
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
@@ -50,17 +51,10 @@ class PruningCallback(Callback):
         value = float(logs[self.metric])
         if math.isfinite(value):
             self.trial.report(value, epoch)
+            self.monitor.improved(value, epoch)
         if self.trial.should_prune():
             self.pruned_at = epoch
             trainer.stop_training = True
-
-
-def best_of(values: list[float], direction: str) -> float | None:
-    """The best finite value (max or min by direction), None if there is none."""
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    if not finite:
-        return None
-    return max(finite) if direction == "maximize" else min(finite)
 
 
 def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState:
@@ -70,7 +64,7 @@ def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState
     plan = queue.plan
     study = queue.study
     name = f"{plan.experiment.get('name', 'experiment')}-trial{trial.number:04d}"
-    callback = PruningCallback(trial, plan.metric)
+    callback = PruningCallback(trial, plan.metric, plan.direction)
     try:
         values = space.suggest(trial, plan.tune.space)
         overrides = {**values, "name": name, "report.enabled": plan.tune.reports}
@@ -92,11 +86,10 @@ def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState
     except Exception as exc:
         _forget_memory()
         return _fail(study, trial, _reason(exc), _run_dir(plan.trials_dir, name))
-    history = [m.get(plan.metric) for m in run.metrics]
-    best = best_of(history, plan.direction)
+    best = callback.monitor.best_value
     summary = run.summary
     trial.set_user_attr("run_dir", str(run.path))
-    trial.set_user_attr("epochs", int(summary.get("epochs_run") or len(history)))
+    trial.set_user_attr("epochs", int(summary.get("epochs_run") or 0))
     trial.set_user_attr("test", summary.get("test", {}))
     if best is None:
         return _fail(study, trial, f"{plan.metric} was never finite", run.path)
