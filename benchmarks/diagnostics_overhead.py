@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 import gradwise
+from gradwise._io import read_jsonl
 from gradwise.config.schema import DiagnoseConfig
 from gradwise.data import load_splits
 from gradwise.diagnose.collector import DiagnosticsCollector
@@ -54,10 +55,7 @@ def experiment_config(enabled: bool, every: int, epochs: int, seed: int) -> dict
 def run(enabled: bool, every: int, epochs: int, seed: int, out: str) -> dict[str, float]:
     cpu_started = time.process_time()
     summary = gradwise.train(experiment_config(enabled, every, epochs, seed), out=out).summary
-    samples = 0
-    if enabled:
-        with open(f"{summary['run_dir']}/diagnostics.jsonl", encoding="utf-8") as lines:
-            samples = sum(1 for _ in lines)
+    samples = len(read_jsonl(Path(summary["run_dir"]) / "diagnostics.jsonl"))
     return {
         "train": summary["train_time"],
         "fit": summary["fit_time"],
@@ -115,7 +113,7 @@ def interleaved_epochs(args: argparse.Namespace) -> None:
                 trainer.epoch += 1
                 if pair > 0:  # the first pair warms up
                     times[enabled].append(time.perf_counter() - started)
-        samples = len((Path(folder) / "diagnostics.jsonl").read_text().splitlines())
+        samples = len(read_jsonl(Path(folder) / "diagnostics.jsonl"))
     ratios = [on / off for on, off in zip(times[True], times[False], strict=True)]
     print(
         f"epoch-interleaved, diagnostics on / off (every {args.every} steps, {samples} samples): "

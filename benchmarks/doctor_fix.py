@@ -31,6 +31,7 @@ from gradwise.config.templates import starting_config
 from gradwise.diagnose.doctor import diagnose
 from gradwise.diagnose.fix import fix_run
 from gradwise.errors import TrainingError
+from gradwise.runs import RunPaths, read_summary
 
 
 def experiment(
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             control_rows = []
             for name, config in controls().items():
                 diagnosis = diagnose(train(config, out))
-                summary = gradwise.Run(diagnosis.run).summary
+                summary = read_summary(RunPaths(Path(diagnosis.run)))
                 metric = summary["main_metric"]
                 control_rows.append(
                     [

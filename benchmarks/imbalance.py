@@ -14,7 +14,6 @@ Goal: on the synthetic set the best option beats ``none`` by ≥ 5 points of bal
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ def one_run(job: tuple[str, str, int]) -> dict[str, Any]:
     import torch
 
     import gradwise
+    from gradwise._io import read_json
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
@@ -57,7 +57,7 @@ def one_run(job: tuple[str, str, int]) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory() as out:
         run = gradwise.train(config, out=out)
-        profile = json.loads((run.path / "profile.json").read_text())
+        profile = read_json(run.path / "profile.json")
         test = run.summary["test"]
     train_counts = profile["class_counts"]["train"]
     minority = min(range(len(train_counts)), key=train_counts.__getitem__)
