@@ -67,6 +67,27 @@ def _epoch_axis(axes: Any) -> None:
     axes.xaxis.get_major_locator().set_params(integer=True)
 
 
+def _train_valid_panel(
+    axes: Any,
+    metrics: Sequence[dict[str, Any]],
+    name: str,
+    best_epoch: int | None,
+    title: str,
+    ylabel: str,
+) -> None:
+    """``train_<name>`` and ``valid_<name>`` per epoch, the best epoch marked on the latter."""
+    for split, tint in (("train", TRAIN_COLOUR), ("valid", VALID_COLOUR)):
+        epochs, values = _series(metrics, f"{split}_{name}")
+        if len(epochs):
+            _plot_series(axes, epochs, values, color=tint, label=split)
+        if split == "valid":
+            _mark_best(axes, best_epoch, epochs, values)
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    _epoch_axis(axes)
+    axes.legend()
+
+
 def learning_curves_png(
     metrics: Sequence[dict[str, Any]],
     main_metric: str | None,
@@ -82,31 +103,15 @@ def learning_curves_png(
 
     def draw(figure: Figure) -> None:
         axes_list = list(np.atleast_1d(figure.subplots(1, panels)))
-        loss_axes = axes_list.pop(0)
-        for split, tint in (("train", TRAIN_COLOUR), ("valid", VALID_COLOUR)):
-            epochs, values = _series(metrics, f"{split}_loss")
-            if len(epochs):
-                _plot_series(loss_axes, epochs, values, color=tint, label=split)
-        _mark_best(loss_axes, best_epoch, *_series(metrics, "valid_loss"))
-        loss_axes.set_title("Loss")
-        loss_axes.set_ylabel(f"loss ({loss_name})")
-        _epoch_axis(loss_axes)
-        loss_axes.legend()
+        _train_valid_panel(
+            axes_list.pop(0), metrics, "loss", best_epoch, "Loss", f"loss ({loss_name})"
+        )
         if has_metric:
-            metric_axes = axes_list.pop(0)
-            for split, tint in (("train", TRAIN_COLOUR), ("valid", VALID_COLOUR)):
-                epochs, values = _series(metrics, f"{split}_{main_metric}")
-                if len(epochs):
-                    _plot_series(metric_axes, epochs, values, color=tint, label=split)
-            _mark_best(metric_axes, best_epoch, *_series(metrics, metric_key))
-            metric_axes.set_title(
-                str(main_metric).upper()
-                if len(str(main_metric)) <= 4
-                else str(main_metric).capitalize()
+            name = str(main_metric)
+            title = name.upper() if len(name) <= 4 else name.capitalize()
+            _train_valid_panel(
+                axes_list.pop(0), metrics, name, best_epoch, title, f"{name}{metric_unit}"
             )
-            metric_axes.set_ylabel(f"{main_metric}{metric_unit}")
-            _epoch_axis(metric_axes)
-            metric_axes.legend()
         if has_lr:
             lr_axes = axes_list.pop(0)
             epochs, rates = _series(metrics, "lr")
