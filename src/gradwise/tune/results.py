@@ -8,7 +8,7 @@ seed on CPU, to the same score).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,27 +26,58 @@ from gradwise.tune.study import shown_url
 
 @dataclass
 class TuneResult:
-    """A finished (or stopped) study, as written to its directory."""
+    """A finished (or stopped) study, as written to its directory: ``document`` is tune.json,
+    the other attributes read from it."""
 
-    study: str
     study_dir: Path
-    metric: str
-    direction: str
-    best_value: float | None  # the best complete trial's metric
-    best_params: dict[str, Any]  # its parameters, as the study recorded them
-    best_trial: int | None
     best_config: Path | None  # best.yaml
-    leaderboard: list[dict[str, Any]]  # best first: complete, then pruned, then failed
     counts: dict[str, int]  # complete, pruned, failed, running, waiting
-    importances: dict[str, float] = field(default_factory=dict)
-    storage: str = ""
-    document: dict[str, Any] = field(default_factory=dict)  # tune.json
+    document: dict[str, Any]  # tune.json
 
     def __repr__(self) -> str:
         return (
             f"TuneResult(study={self.study!r}, best_value={self.best_value!r}, "
             f"best_trial={self.best_trial!r}, counts={self.counts!r})"
         )
+
+    @property
+    def study(self) -> str:
+        return self.document["study"]
+
+    @property
+    def metric(self) -> str:
+        return self.document["metric"]
+
+    @property
+    def direction(self) -> str:
+        return self.document["direction"]
+
+    @property
+    def best_value(self) -> float | None:
+        """The best complete trial's metric."""
+        return (self.document["best"] or {}).get("value")
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """Its parameters, as the study recorded them."""
+        return (self.document["best"] or {}).get("params", {})
+
+    @property
+    def best_trial(self) -> int | None:
+        return (self.document["best"] or {}).get("trial")
+
+    @property
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """Best first: complete, then pruned, then failed."""
+        return self.document["leaderboard"]
+
+    @property
+    def importances(self) -> dict[str, float]:
+        return self.document["importances"]
+
+    @property
+    def storage(self) -> str:
+        return self.document["storage"]
 
 
 def trial_value(trial: FrozenTrial) -> float | None:
@@ -145,18 +176,4 @@ def write_results(study: optuna.Study, plan: TunePlan) -> TuneResult:
     plots.parallel_png(board, plan.tune.space, plan.metric, plan.study_dir / "parallel.png")
     plots.importances_png(weights, plan.metric, plan.study_dir / "importances.png")
     atomic_write_json(plan.study_dir / "tune.json", document)
-    return TuneResult(
-        study=plan.study,
-        study_dir=plan.study_dir,
-        metric=plan.metric,
-        direction=plan.direction,
-        best_value=best.value if best is not None else None,
-        best_params=dict(best.params) if best is not None else {},
-        best_trial=best.number if best is not None else None,
-        best_config=best_config,
-        leaderboard=board,
-        counts=counts,
-        importances=weights,
-        storage=shown_url(plan.storage),
-        document=document,
-    )
+    return TuneResult(plan.study_dir, best_config, counts, document)
