@@ -14,6 +14,15 @@ from optuna.trial import TrialState
 
 from gradwise.training.progress import format_duration, progress_wanted
 
+
+def best_trial(study: Any) -> Any:
+    """The study's best complete trial (``FrozenTrial``), None before the first completes."""
+    try:
+        return study.best_trial
+    except ValueError:  # no complete trial
+        return None
+
+
 STATE_NAMES = {  # as tune.json and the progress line name them
     TrialState.COMPLETE: "complete",
     TrialState.PRUNED: "pruned",
@@ -69,11 +78,8 @@ class StudyProgress:
         return " · ".join(parts)
 
     def _best(self) -> tuple[int, float] | None:
-        try:
-            trial = self.study.best_trial
-        except ValueError:  # no complete trial yet
-            return None
-        return trial.number, float(trial.value)
+        trial = best_trial(self.study)
+        return None if trial is None else (trial.number, float(trial.value))
 
     def update(self) -> None:
         if not self.enabled:

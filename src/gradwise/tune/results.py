@@ -20,7 +20,7 @@ from gradwise._io import atomic_write_json, atomic_write_text
 from gradwise.config import load_config
 from gradwise.tune import plots, space
 from gradwise.tune.plan import TunePlan
-from gradwise.tune.progress import STATE_NAMES, study_counts
+from gradwise.tune.progress import STATE_NAMES, best_trial, study_counts
 from gradwise.tune.study import shown_url
 
 
@@ -124,13 +124,6 @@ def importances(study: optuna.Study) -> dict[str, float]:
     except (ValueError, RuntimeError):  # e.g. no parameter varies across the trials
         return {}
     return {name: float(value) for name, value in found.items()}
-
-
-def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    try:
-        return study.best_trial
-    except ValueError:  # no complete trial
-        return None
 
 
 def write_best_config(plan: TunePlan, trial: FrozenTrial) -> Path:
