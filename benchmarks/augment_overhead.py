@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
     data = gradwise.load_config({"data": {"source": "mnist1d"}}).data
-    splits = load_splits(data, "classification", 0)
+    splits = load_splits(data, "labels", 0)
     print(f"typical list: {TYPICAL}; {args.threads} torch thread(s)")
     verdicts = []
     for kind in args.models:

@@ -28,7 +28,7 @@ import yaml
 
 import gradwise
 from gradwise.cli.compare import print_comparison
-from gradwise.compare.runner import print_progress
+from gradwise.comparison.runner import print_progress
 from gradwise.config.templates import starting_config
 
 PUBLISHED_MNIST1D = {"logistic_regression": 0.32, "mlp": 0.68, "cnn1d": 0.94}

@@ -29,9 +29,8 @@ import torch
 import gradwise
 from gradwise._io import read_jsonl
 from gradwise.config.schema import DiagnoseConfig
-from gradwise.data import load_splits
 from gradwise.diagnose.collector import DiagnosticsCollector
-from gradwise.experiment import build_experiment
+from gradwise.experiment import build_experiment, load_data
 from gradwise.training.callbacks import CallbackList
 
 
@@ -96,7 +95,7 @@ def whole_runs(args: argparse.Namespace) -> None:
 
 def interleaved_epochs(args: argparse.Namespace) -> None:
     config = gradwise.load_config(experiment_config(True, args.every, 2 * args.epoch_pairs, 0))
-    experiment = build_experiment(config, load_splits(config.data, config.task, config.seed))
+    experiment = build_experiment(config, load_data(config))
     trainer = experiment.trainer
     with tempfile.TemporaryDirectory() as folder:
         collector = DiagnosticsCollector(Path(folder) / "diagnostics.jsonl", args.every)

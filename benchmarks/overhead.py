@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=50)
     args = parser.parse_args(argv)
     data = gradwise.load_config({"data": {"source": "mnist1d"}}).data
-    splits = load_splits(data, "classification", 0)
+    splits = load_splits(data, "labels", 0)
     hand_loop(splits, 2, 0)  # warm-up: first-call costs out of the measurement
     ratios, fused_ratios = [], []
     with tempfile.TemporaryDirectory() as out:

@@ -16,11 +16,12 @@ _LAZY = {
     "train": "gradwise.api",
     "resume": "gradwise.api",
     "Run": "gradwise.api",
-    "tune": "gradwise.tune",  # the package is callable too: gradwise.tune(config)
-    "compare": "gradwise.compare",  # the package is callable too: gradwise.compare(config)
+    "tune": "gradwise.tuning.search",
+    "compare": "gradwise.comparison.runner",
 }
-# The engine lives in ``gradwise.training``: a subpackage named ``train`` would shadow the
-# ``gradwise.train(config)`` function as soon as it was imported.
+# Packages are named after what they hold (``training``, ``tuning``, ``comparison``) and the
+# verbs are functions over them: a subpackage named ``train`` or ``tune`` would shadow the
+# function of the same name as soon as it was imported.
 
 __all__ = [*_LAZY, "__version__"]
 

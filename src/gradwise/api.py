@@ -22,17 +22,19 @@ import gradwise
 from gradwise._io import atomic_write_json, atomic_write_text, read_json
 from gradwise.config import ExperimentConfig, dump_config, load_config
 from gradwise.config.load import ConfigSource
-from gradwise.data import Preprocessor, load_splits, read_input_file
+from gradwise.data import Preprocessor, read_input_file
 from gradwise.errors import CheckpointError, DataError, TrainingError
-from gradwise.experiment import Experiment, build_experiment, config_callbacks, resolve_device
+from gradwise.experiment import Experiment, build_experiment, load_data
 from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins
-from gradwise.models import build_model, count_parameters
+from gradwise.models import count_parameters
 from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
-from gradwise.training import TensorSplit, build_task
+from gradwise.tasks import TASKS
+from gradwise.training.batching import steps_per_epoch
 from gradwise.training.callbacks import (
     BestWeights,
     Callback,
     MetricsLogger,
+    config_callbacks,
     truncate_jsonl,
 )
 from gradwise.training.checkpoint import (
@@ -41,6 +43,8 @@ from gradwise.training.checkpoint import (
     save_state,
     save_weights,
 )
+from gradwise.training.device import resolve_device
+from gradwise.training.engine import EVAL_BATCH_SIZE, Trainer, batched_outputs
 from gradwise.training.progress import ProgressBar, progress_wanted
 
 
@@ -56,6 +60,8 @@ class Checkpointer(BestWeights):
     fails or is interrupted). The ``last`` checkpoint on disk is at most ``interval`` seconds old
     and always a completed, finite epoch; resuming from it truncates ``metrics.jsonl`` to match.
     """
+
+    main_process_only = True
 
     def __init__(
         self, folder: Path, monitor: str, mode: str = "auto", interval: float = 30.0
@@ -76,7 +82,7 @@ class Checkpointer(BestWeights):
 
     def write(self, trainer) -> None:
         self.flush_best()
-        save_weights(self.folder, "last", trainer.model, trainer.epoch)
+        save_weights(self.folder, "last", trainer.module, trainer.epoch)
         save_state(self.folder, "last", trainer.state_dict())
         self.last_write, self.last_write_epoch = time.perf_counter(), trainer.epoch
 
@@ -93,11 +99,13 @@ def _run_callbacks(
     experiment: Experiment,
     quiet: bool,
     extra: list[Callback] | None,
-) -> list[Callback]:
+) -> tuple[list[Callback], Checkpointer]:
+    """Every callback of a run, and its checkpointer (which also knows the best epoch)."""
     train = config.train
     monitor = train.monitor if experiment.valid_split is not None else "train_loss"
+    checkpointer = Checkpointer(paths.checkpoints, monitor)
     callbacks = config_callbacks(train)
-    callbacks += [MetricsLogger(paths.metrics), Checkpointer(paths.checkpoints, monitor)]
+    callbacks += [MetricsLogger(paths.metrics), checkpointer]
     load_plugins()
     for name in RUN_CALLBACKS:
         plugged = RUN_CALLBACKS.get(name)(config, paths, experiment)
@@ -105,11 +113,9 @@ def _run_callbacks(
             callbacks.append(plugged)
     callbacks += extra or []
     if progress_wanted(quiet):
-        from gradwise.experiment import steps_per_epoch
-
         steps = steps_per_epoch(len(experiment.train_split), experiment.trainer.batch_size)
-        callbacks.append(ProgressBar(steps, experiment.task.main_metric))
-    return callbacks
+        callbacks.append(ProgressBar(steps, experiment.paradigm.main_metric))
+    return callbacks, checkpointer
 
 
 def train(
@@ -119,30 +125,37 @@ def train(
     overrides: list[str] | dict[str, Any] | None = None,
     quiet: bool = True,
     callbacks: list[Callback] | None = None,
+    trainer_class: type[Trainer] = Trainer,
 ) -> Run:
     """Train an experiment and return its :class:`Run` (the run directory is under ``out``).
 
-    Nothing is written until the config, data and model have all been built successfully.
+    ``trainer_class`` may be a :class:`~gradwise.training.engine.Trainer` subclass that
+    overrides one step. Nothing is written until the config, data and model have all been
+    built successfully.
     """
     config = load_config(config, overrides)
-    splits = load_splits(config.data, config.task, config.seed)
-    experiment = build_experiment(config, splits)
+    splits = load_data(config)
+    experiment = build_experiment(config, splits, trainer_class=trainer_class)
     paths = create_run_dir(out, config.name)
     atomic_write_text(paths.config, dump_config(config))
-    atomic_write_json(paths.preprocess, splits.preprocessor.to_dict())
-    atomic_write_json(paths.root / "profile.json", splits.profile)
+    if splits is not None:
+        atomic_write_json(paths.preprocess, splits.preprocessor.to_dict())
+        atomic_write_json(paths.root / "profile.json", splits.profile)
     return _fit(experiment, paths, quiet, callbacks, started=time.time())
 
 
 def resume(
-    run_dir: str | Path, *, quiet: bool = True, callbacks: list[Callback] | None = None
+    run_dir: str | Path,
+    *,
+    quiet: bool = True,
+    callbacks: list[Callback] | None = None,
+    trainer_class: type[Trainer] = Trainer,
 ) -> Run:
     """Continue a run from its last checkpoint; the result equals an uninterrupted run."""
     paths = open_run(run_dir)
     config = load_config(paths.config)
-    splits = load_splits(config.data, config.task, config.seed)
-    experiment = build_experiment(config, splits)
-    epoch = load_weights(paths.checkpoints, "last", experiment.model)
+    experiment = build_experiment(config, load_data(config), trainer_class=trainer_class)
+    epoch = load_weights(paths.checkpoints, "last", experiment.module)
     state = load_state(paths.checkpoints, "last")
     if state["epoch"] != epoch:
         raise CheckpointError(
@@ -151,8 +164,8 @@ def resume(
         )
     summary = read_summary(paths)
     experiment.trainer.history = truncate_jsonl(paths.metrics, epoch)
-    run_callbacks = _run_callbacks(config, paths, experiment, quiet, callbacks)
-    experiment.trainer.callbacks = type(experiment.trainer.callbacks)(run_callbacks)
+    run_callbacks, checkpointer = _run_callbacks(config, paths, experiment, quiet, callbacks)
+    experiment.trainer.set_callbacks(run_callbacks)
     experiment.trainer.load_state_dict(state)
     return _fit(
         experiment,
@@ -160,7 +173,7 @@ def resume(
         quiet,
         None,
         started=summary.get("started", time.time()),
-        callbacks_ready=True,
+        checkpointer=checkpointer,
     )
 
 
@@ -170,20 +183,21 @@ def _fit(
     quiet: bool,
     callbacks: list[Callback] | None,
     started: float,
-    callbacks_ready: bool = False,
+    checkpointer: Checkpointer | None = None,
 ) -> Run:
+    """Train with the run's callbacks (already set when ``checkpointer`` is given)."""
     config, trainer = experiment.config, experiment.trainer
-    if not callbacks_ready:
-        run_callbacks = _run_callbacks(config, paths, experiment, quiet, callbacks)
-        trainer.callbacks = type(trainer.callbacks)(run_callbacks)
+    if checkpointer is None:
+        run_callbacks, checkpointer = _run_callbacks(config, paths, experiment, quiet, callbacks)
+        trainer.set_callbacks(run_callbacks)
     summary: dict[str, Any] = {
         "name": config.name,
         "task": config.task,
-        "model": config.model.kind,
+        "model": getattr(config.model, "kind", None),
         "run_dir": str(paths.root),
         "status": "running",
         "started": started,
-        "parameters": count_parameters(experiment.model),
+        "parameters": count_parameters(experiment.module),
         "device": str(experiment.device),
         "versions": versions(),
     }
@@ -192,15 +206,14 @@ def _fit(
     try:
         trainer.fit(experiment.train_split, experiment.valid_split)
     except TrainingError as exc:
-        _finish(paths, summary, experiment, "failed", fit_started, error=str(exc))
+        _finish(paths, summary, experiment, checkpointer, "failed", fit_started, error=str(exc))
         exc.run_dir = paths.root
         raise
     except KeyboardInterrupt:
-        _finish(paths, summary, experiment, "interrupted", fit_started)
+        _finish(paths, summary, experiment, checkpointer, "interrupted", fit_started)
         raise
-    _finish(paths, summary, experiment, "completed", fit_started)
-    run = Run(paths.root)
-    run._test_split = (experiment.splits.x_test, experiment.splits.y_test)  # no second load
+    _finish(paths, summary, experiment, checkpointer, "completed", fit_started)
+    run = Run(paths.root, splits=experiment.splits)
     for name in RUN_FINISHED:
         RUN_FINISHED.get(name)(run)
     return run
@@ -210,33 +223,35 @@ def _finish(
     paths: RunPaths,
     summary: dict[str, Any],
     experiment: Experiment,
+    checkpointer: Checkpointer,
     status: str,
     fit_started: float,
     error: str | None = None,
 ) -> None:
     trainer = experiment.trainer
     history = trainer.history
-    checkpointer = next(cb for cb in trainer.callbacks.callbacks if isinstance(cb, Checkpointer))
     checkpointer.flush_best()  # an improvement not yet written (failed or interrupted runs)
+    monitor = checkpointer.monitor
     summary.update(
         status=status,
         epochs_run=trainer.epoch,
         stopped_early=status == "completed" and trainer.epoch < trainer.epochs,
-        monitor=checkpointer.monitor.metric,
-        best_epoch=checkpointer.monitor.best_epoch,
-        best_value=checkpointer.monitor.best_value,
+        monitor=monitor.metric,
+        best_epoch=monitor.best_epoch,
+        best_value=monitor.best_value,
         train_time=sum(h.get("train_time", 0.0) for h in history),
         fit_time=time.perf_counter() - fit_started,
         finished=time.time(),
-        main_metric=experiment.task.main_metric,
+        main_metric=experiment.paradigm.main_metric,
     )
     if error:
         summary["error"] = error
-    if status == "completed" and checkpointer.monitor.best_epoch is not None:
-        load_weights(paths.checkpoints, "best", experiment.model)
-        best = history[checkpointer.monitor.best_epoch - 1]
+    if status == "completed" and monitor.best_epoch is not None:
+        load_weights(paths.checkpoints, "best", experiment.module)
+        best = history[monitor.best_epoch - 1]
         summary["valid"] = {k[6:]: v for k, v in best.items() if k.startswith("valid_")}
-        summary["test"] = trainer.evaluate(experiment.test_split)
+        if experiment.test_split is not None and len(experiment.test_split):
+            summary["test"] = trainer.evaluate(experiment.test_split)
     atomic_write_json(paths.summary, summary)
 
 
@@ -250,16 +265,23 @@ def versions() -> dict[str, str]:
 
 
 class Run:
-    """A finished (or interrupted) run directory: its config, metrics, summary and model."""
+    """A finished (or interrupted) run directory: its config, metrics, summary and model.
 
-    def __init__(self, path: str | Path) -> None:
+    ``splits``: the run's data splits when the caller already has them (``train`` passes its
+    own, so the report needs no second data load).
+    """
+
+    def __init__(self, path: str | Path, splits: Any | None = None) -> None:
         self.paths = open_run(path)
         self.path = self.paths.root
         self.config: ExperimentConfig = load_config(self.paths.config)
-        self.preprocessor = Preprocessor.from_dict(read_json(self.paths.preprocess))
-        self.task = build_task(self.config.task, self.preprocessor, self._train_labels())
+        paradigm = TASKS.get(self.config.task)
+        self.preprocessor: Preprocessor | None = None
+        if paradigm.needs_data:
+            self.preprocessor = Preprocessor.from_dict(read_json(self.paths.preprocess))
+        self.task = paradigm.create(self.config, self.preprocessor, self._train_labels())
         self._model: torch.nn.Module | None = None
-        self._test_split: tuple[np.ndarray, np.ndarray] | None = None  # (x, encoded y)
+        self._splits = splits
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
@@ -284,48 +306,48 @@ class Run:
     def model(self) -> torch.nn.Module:
         """The best checkpoint's model (the last one if no best was recorded), in eval mode."""
         if self._model is None:
-            loss = self.config.train.loss or self.task.default_loss
-            model = build_model(
-                self.config.model,
-                tuple(self.preprocessor.feature_shape),
-                self.task.output_dim(loss),
-            )
+            shape = tuple(self.preprocessor.feature_shape) if self.preprocessor else ()
+            model = self.task.build_module(self.config, shape)
             tag = "best" if (self.paths.checkpoints / "best.safetensors").is_file() else "last"
             load_weights(self.paths.checkpoints, tag, model)
             self._model = model.eval()
         return self._model
 
-    def _outputs(self, x: Any) -> torch.Tensor:
-        if isinstance(x, (str, Path)):
-            x = raw_features(read_input_file(x, self.preprocessor.reader_options()))
-        return self._model_outputs(self.preprocessor.transform_features(x))
+    def _need_preprocessor(self) -> Preprocessor:
+        if self.preprocessor is None:
+            raise CheckpointError(f"{self.path}: a {self.config.task} run takes no input rows")
+        return self.preprocessor
 
-    def _model_outputs(self, features: np.ndarray) -> torch.Tensor:
+    def outputs(self, x: Any) -> torch.Tensor:
+        """Model outputs ``(N, out)`` on the CPU for raw inputs (rows, an array or a file)."""
+        preprocessor = self._need_preprocessor()
+        if isinstance(x, (str, Path)):
+            x = raw_features(read_input_file(x, preprocessor.reader_options()))
+        return self.model_outputs(preprocessor.transform_features(x))
+
+    def model_outputs(self, features: np.ndarray) -> torch.Tensor:
         """Model outputs ``(N, out)`` on the CPU for preprocessed features, in batches."""
         device = resolve_device("cpu" if self.config.train.device == "cpu" else "auto")
         model = self.model.to(device)
-        with torch.inference_mode():
-            inputs = torch.as_tensor(features, dtype=torch.float32, device=device)
-            return torch.cat([model(chunk).float() for chunk in inputs.split(8192)]).cpu()
+        inputs = torch.as_tensor(features, dtype=torch.float32, device=device)
+        return batched_outputs(model, inputs, EVAL_BATCH_SIZE).cpu()
 
     def test_outputs(self) -> tuple[torch.Tensor, np.ndarray]:
         """Model outputs ``(N, out)`` on the run's own test split, and its encoded targets. The
-        split is loaded once per ``Run`` (a run returned by ``train`` has it already)."""
-        if self._test_split is None:
-            splits = load_splits(self.config.data, self.config.task, self.config.seed)
-            self._test_split = (splits.x_test, splits.y_test)
-        x, y = self._test_split
-        return self._model_outputs(x), y
+        data is loaded once per ``Run`` (a run returned by ``train`` has it already)."""
+        if self._splits is None:
+            self._splits = load_data(self.config)
+        return self.model_outputs(self._splits.x_test), self._splits.y_test
 
     def predict(self, x: Any) -> np.ndarray:
         """Class labels (classification) or values in original units (regression)."""
-        return self.preprocessor.decode_predictions(self._outputs(x).numpy())
+        return self._need_preprocessor().decode_predictions(self.outputs(x).numpy())
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``preprocessor.classes``."""
-        if self.config.task != "classification":
+        if not hasattr(self.task, "probabilities"):
             raise CheckpointError(f"{self.path}: predict_proba needs a classification run")
-        return self.task.probabilities(self._outputs(x)).numpy()
+        return self.task.probabilities(self.outputs(x)).numpy()
 
     def doctor(self, write: bool = True) -> list[Any]:
         """Diagnose this run (as ``gradwise doctor``): its findings, causes first, each with
@@ -340,14 +362,15 @@ class Run:
         if data is None:
             outputs, y = self.test_outputs()
         else:
-            raw = read_input_file(data, self.preprocessor.reader_options())
-            labels = self.preprocessor.targets_of(raw)
+            preprocessor = self._need_preprocessor()
+            raw = read_input_file(data, preprocessor.reader_options())
+            labels = preprocessor.targets_of(raw)
             if labels is None:
                 raise DataError(
                     f"{data}: no target {self.config.data.target or 'y'} to evaluate against"
                 )
-            outputs = self._outputs(raw_features(raw))
-            y = self.preprocessor.encode_target(labels)
+            outputs = self.model_outputs(preprocessor.transform_features(raw_features(raw)))
+            y = preprocessor.encode_target(labels)
         return self.task.metrics(outputs, self.task.targets_tensor(y, torch.device("cpu")))
 
 
@@ -356,4 +379,4 @@ def raw_features(raw: Any) -> Any:
     return raw.table if raw.table is not None else raw.x
 
 
-__all__ = ["Run", "TensorSplit", "resume", "train"]
+__all__ = ["Run", "resume", "train"]

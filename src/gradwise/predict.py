@@ -18,8 +18,9 @@ WRITERS = {
 
 
 def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
-    """``prediction`` column, plus ``proba_<class>`` columns for classification."""
-    outputs = run._outputs(inputs).numpy()
+    """``prediction`` column(s), plus ``proba_<class>`` columns when the task gives class
+    probabilities."""
+    outputs = run.outputs(inputs).numpy()
     decoded = run.preprocessor.decode_predictions(outputs)
     if decoded.ndim == 2:  # several regression targets
         targets = run.config.data.target
@@ -31,7 +32,7 @@ def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
         frame = pd.DataFrame(decoded, columns=[f"prediction_{n}" for n in names])
     else:
         frame = pd.DataFrame({"prediction": decoded})
-    if run.config.task == "classification":
+    if hasattr(run.task, "probabilities"):
         import torch
 
         probabilities = run.task.probabilities(torch.as_tensor(outputs)).numpy()

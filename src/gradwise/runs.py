@@ -83,15 +83,33 @@ def create_run_dir(out_dir: str | Path, name: str) -> RunPaths:
 
 
 def open_run(path: str | Path) -> RunPaths:
-    """Check that ``path`` is a run directory (it has a resolved config and preprocessing)."""
+    """Check that ``path`` is a run directory: a resolved config, and the files its paradigm
+    says a run holds (e.g. ``preprocess.json`` when it learns from a dataset)."""
     root = Path(path)
     if not root.is_dir():
         raise CheckpointError(f"{root}: no such run directory")
     paths = RunPaths(root)
-    missing = [p.name for p in (paths.config, paths.preprocess) if not p.is_file()]
+    if not paths.config.is_file():
+        raise CheckpointError(f"{root}: not a gradwise run (missing {paths.config.name})")
+    missing = [name for name in run_files(paths) if not (root / name).is_file()]
     if missing:
         raise CheckpointError(f"{root}: not a gradwise run (missing {', '.join(missing)})")
     return paths
+
+
+def run_files(paths: RunPaths) -> tuple[str, ...]:
+    """The files the run's paradigm requires (none when its task is unknown or unreadable:
+    loading the config then says what is wrong)."""
+    import yaml
+
+    from gradwise.tasks import DEFAULT_TASK, TASKS
+
+    try:
+        raw = yaml.safe_load(paths.config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ()
+    task = raw.get("task", DEFAULT_TASK) if isinstance(raw, dict) else None
+    return TASKS.get(task).run_files() if task in TASKS else ()
 
 
 def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:

@@ -230,7 +230,7 @@ class FakeTrainer:
     """Just what the checkpointer reads: a model, the epoch, the training state."""
 
     def __init__(self) -> None:
-        self.model = torch.nn.Linear(2, 1)
+        self.module = torch.nn.Linear(2, 1)
         self.epoch = 0
 
     def state_dict(self) -> dict:
@@ -239,7 +239,7 @@ class FakeTrainer:
     def step(self, checkpointer, loss: float) -> None:
         self.epoch += 1
         with torch.no_grad():
-            self.model.weight.fill_(self.epoch)
+            self.module.weight.fill_(self.epoch)
         checkpointer.on_epoch_end(self, self.epoch, {"valid_loss": loss})
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, recall_score
 
+from gradwise.tasks.supervised import IMBALANCE_RATIO, Classification
 from gradwise.training.metrics import average_precision, classification_metrics
-from gradwise.training.tasks import IMBALANCE_RATIO, Classification, build_task
 
 
 def logits_and_labels(n: int, k: int, seed: int, ties: bool = False):
@@ -62,13 +62,13 @@ def test_imbalance_metrics_only_when_the_training_classes_are_imbalanced():
     logits, labels = logits_and_labels(100, 2, seed=0)
     ratio_below = np.r_[np.zeros(29), np.ones(10)].astype(np.int64)  # 2.9 : 1
     ratio_at = np.r_[np.zeros(30), np.ones(10)].astype(np.int64)  # 3 : 1
-    balanced_task = build_task("classification", Pre, ratio_below)
-    imbalanced_task = build_task("classification", Pre, ratio_at)
+    balanced_task = Classification.create(None, Pre, ratio_below)
+    imbalanced_task = Classification.create(None, Pre, ratio_at)
     assert IMBALANCE_RATIO == 3.0
-    assert isinstance(imbalanced_task, Classification) and imbalanced_task.imbalanced
+    assert imbalanced_task.imbalanced
     assert not balanced_task.imbalanced
     assert "balanced_accuracy" not in balanced_task.metrics(logits, labels)
     assert {"balanced_accuracy", "recall_0", "recall_1", "pr_auc", "f1"} <= set(
         imbalanced_task.metrics(logits, labels)
     )
-    assert not build_task("classification", Pre).imbalanced  # no targets given: plain metrics
+    assert not Classification.create(None, Pre).imbalanced  # no targets given: plain metrics

@@ -29,10 +29,9 @@ def test_gamma_variates_follow_scipy_gamma(shape: float):
     assert stats.kstest(samples, stats.gamma(shape).cdf).pvalue > 1e-3
 
 
-def mixup(alpha=0.4, p=1.0, task="classification", output_dim=4, n_classes=4, seed=0):
+def mixup(alpha=0.4, p=1.0, output_dim=4, n_classes=4, seed=0):
     context = AugmentContext(
         generator=torch.Generator().manual_seed(seed),
-        task=task,
         n_classes=n_classes,
         output_dim=output_dim,
         input_kind="tabular",
@@ -55,7 +54,7 @@ def test_classification_targets_become_mixed_one_hot_with_the_inputs_lambda():
 def test_regression_targets_mix_directly():
     x = torch.randn(128, 4, generator=torch.Generator().manual_seed(3))
     y = x.sum(1)  # a linear target: mixing commutes with it
-    x_mixed, y_mixed = mixup(task="regression", output_dim=1, n_classes=None)(x, y)
+    x_mixed, y_mixed = mixup(output_dim=1, n_classes=None)(x, y)
     assert y_mixed.shape == y.shape
     assert torch.allclose(x_mixed.sum(1), y_mixed, atol=1e-5)
 

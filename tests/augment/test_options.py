@@ -53,7 +53,8 @@ def test_override_from_the_command_line():
         ),
         (
             {"augment": [{"shift": {"maxx": 3}}]},
-            "data.augment[0].shift: unknown option 'maxx' (did you mean 'max'?)",
+            "data.augment[0].shift.maxx: unknown key (did you mean 'max'?); "
+            "valid keys here: p, max, mode",
         ),
         ({"augment": [{"shift": -1}]}, "data.augment[0].shift.max: must be greater than or equal"),
         ({"augment": [{"shift": {"mode": "wrap"}}]}, "data.augment[0].shift.mode: must be"),
@@ -73,7 +74,7 @@ def test_override_from_the_command_line():
         ({"sampling": {"name": "random", "fraction": 2}}, "data.sampling.random.fraction"),
         (
             {"sampling": {"name": "smote", "k": 3}},
-            "data.sampling.smote: unknown option 'k'",
+            "data.sampling.smote.k: unknown key; valid keys here: ratio, k_neighbors",
         ),
         ({"sampling": {"fraction": 0.5}}, "data.sampling: expected a method name"),
         ({"sampling": {"name": "oversample", "ratio": 0}}, "data.sampling.oversample.ratio"),

@@ -14,9 +14,8 @@ import yaml
 
 import gradwise
 from gradwise.config import load_config
-from gradwise.data import load_splits
 from gradwise.errors import ConfigError
-from gradwise.experiment import build_experiment
+from gradwise.experiment import build_experiment, load_data
 from tests.conftest import run_cli, tiny_config
 
 SIGNALS = {"source": "synthetic:signals", "options": {"n_samples": 240, "length": 24}}
@@ -32,7 +31,7 @@ def experiment(data: dict, seed: int = 0, **train):
     config = load_config(
         tiny_config(data["source"], data=data, seed=seed, train={"epochs": 2, **train})
     )
-    splits = load_splits(config.data, config.task, config.seed)
+    splits = load_data(config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return build_experiment(config, splits)
@@ -45,10 +44,10 @@ class Recorder:
         self.inputs: list[torch.Tensor] = []
         self.targets: list[torch.Tensor] = []
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        self.inputs.append(x.clone())
-        self.targets.append(y.clone())
-        return x, y
+    def __call__(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        self.inputs.append(batch["x"].clone())
+        self.targets.append(batch["y"].clone())
+        return batch
 
 
 def test_only_training_batches_are_augmented():
@@ -59,7 +58,7 @@ def test_only_training_batches_are_augmented():
     exp.trainer.evaluate(exp.test_split)
     # the epoch's batches are augmented together (one group: the split is small)
     assert len(before.inputs) == len(after.inputs) == 2  # evaluation never called them
-    train_rows = {row.numpy().tobytes() for row in exp.train_split.x}
+    train_rows = {row.numpy().tobytes() for row in exp.train_split["x"]}
     seen = torch.cat(before.inputs)
     assert all(row.numpy().tobytes() in train_rows for row in seen)
     assert len(seen) == 2 * len(exp.train_split)  # every training row, once per epoch
@@ -71,9 +70,9 @@ def test_evaluation_is_the_same_with_or_without_augmentation_and_sampling():
     plain = experiment(SIGNALS)
     augmented = experiment({**SIGNALS, "augment": AUGMENT, "sampling": "oversample"})
     for name in ("valid_split", "test_split"):
-        assert torch.equal(getattr(plain, name).x, getattr(augmented, name).x)
-        assert torch.equal(getattr(plain, name).y, getattr(augmented, name).y)
-    augmented.model.load_state_dict(plain.model.state_dict())
+        assert torch.equal(getattr(plain, name)["x"], getattr(augmented, name)["x"])
+        assert torch.equal(getattr(plain, name)["y"], getattr(augmented, name)["y"])
+    augmented.module.load_state_dict(plain.module.state_dict())
     assert plain.trainer.evaluate(plain.test_split) == augmented.trainer.evaluate(
         augmented.test_split
     )
@@ -82,9 +81,9 @@ def test_evaluation_is_the_same_with_or_without_augmentation_and_sampling():
 def test_sampling_changes_the_training_split_only():
     exp = experiment({**IMBALANCED, "sampling": "oversample"})
     splits = exp.splits
-    assert np.array_equal(exp.valid_split.y.numpy(), splits.y_valid)
-    assert np.array_equal(exp.test_split.x.numpy(), splits.x_test)
-    counts = np.bincount(exp.train_split.y.numpy())
+    assert np.array_equal(exp.valid_split["y"].numpy(), splits.y_valid)
+    assert np.array_equal(exp.test_split["x"].numpy(), splits.x_test)
+    counts = np.bincount(exp.train_split["y"].numpy())
     assert counts[0] == counts[1] == np.bincount(splits.y_train).max()
     record = splits.profile["sampling"]
     assert record["method"] == "oversample"
@@ -151,7 +150,7 @@ def test_class_weight_sampling_weighs_the_loss():
     logits = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
     labels = torch.arange(16) % 2
     expected = F.cross_entropy(logits, labels, weight=weights)
-    assert torch.allclose(exp.trainer.loss_fn(logits, labels), expected)
+    assert torch.allclose(exp.paradigm.loss_fn(logits, labels), expected)
     assert len(exp.train_split) == len(exp.splits.y_train)  # no resampling
 
 
@@ -183,24 +182,24 @@ def test_cli_prints_the_class_counts_as_a_warning_line(tmp_path: Path):
 def test_augmentation_or_sampling_that_does_not_fit_the_data(data, expected):
     task = "regression" if "regression" in data["source"] else "classification"
     config = load_config({**tiny_config(data["source"], data=data), "task": task})
-    splits = load_splits(config.data, config.task, config.seed)
+    splits = load_data(config)
     with pytest.raises(ConfigError, match=expected):
         build_experiment(config, splits)
 
 
 def test_batches_are_augmented_in_groups_and_trained_one_by_one(monkeypatch: pytest.MonkeyPatch):
-    from gradwise.training import engine
+    from gradwise.training import batching
 
     exp = experiment({**SIGNALS, "augment": AUGMENT})
-    row_bytes = exp.train_split.x[:1].numel() * 4
-    monkeypatch.setattr(engine, "AUGMENT_GROUP_BYTES", 3 * 32 * row_bytes)  # 3 batches a group
+    row_bytes = exp.train_split.row_bytes  # inputs and targets
+    monkeypatch.setattr(batching, "AUGMENT_GROUP_BYTES", 3 * 32 * row_bytes)  # 3 batches a group
     recorder, sizes = Recorder(), []
     exp.trainer.batch_transforms.append(recorder)
     train_step = exp.trainer.train_step
 
-    def recording_step(x: torch.Tensor, y: torch.Tensor):
-        sizes.append(len(x))
-        return train_step(x, y)
+    def recording_step(batch: dict[str, torch.Tensor]):
+        sizes.append(len(batch["x"]))
+        return train_step(batch)
 
     monkeypatch.setattr(exp.trainer, "train_step", recording_step)
     exp.trainer.train_epoch(exp.train_split)

@@ -13,10 +13,10 @@ from torch import nn
 
 import gradwise
 from gradwise.config import load_config
-from gradwise.data import load_splits
-from gradwise.experiment import build_experiment, config_callbacks
+from gradwise.experiment import build_experiment, load_data
 from gradwise.training import EarlyStopping, build_optimizer
 from gradwise.training.averaging import WeightAveraging
+from gradwise.training.callbacks import config_callbacks
 from tests.conftest import tiny_config
 
 MOONS = {"source": "synthetic:moons", "options": {"n_samples": 300}}
@@ -41,21 +41,21 @@ EVERYTHING = {
 
 def experiment(**sections):
     config = load_config(tiny_config(MOONS["source"], **sections))
-    splits = load_splits(config.data, config.task, config.seed)
+    splits = load_data(config)
     return build_experiment(config, splits)
 
 
 def test_everything_together_from_one_config(tmp_path: Path):
     config = tiny_config(MOONS["source"], **EVERYTHING)
     exp = experiment(**{k: v for k, v in config.items() if k in ("data", "model", "train")})
-    kinds = {type(m) for m in exp.model.modules()}
+    kinds = {type(m) for m in exp.module.modules()}
     assert {nn.Dropout, nn.BatchNorm1d} <= kinds
-    assert isinstance(exp.trainer.optimizer, torch.optim.AdamW)
-    assert exp.trainer.optimizer.param_groups[0]["weight_decay"] == 0.1
+    assert isinstance(exp.trainer.optimizers["main"], torch.optim.AdamW)
+    assert exp.trainer.optimizers["main"].param_groups[0]["weight_decay"] == 0.1
     assert exp.trainer.l1 == 1e-4 and len(exp.trainer.batch_transforms) == 2
     logits, labels = torch.randn(8, 2), torch.arange(8) % 2
     expected = F.cross_entropy(logits, labels, label_smoothing=0.1)
-    assert torch.allclose(exp.trainer.loss_fn(logits, labels), expected)
+    assert torch.allclose(exp.paradigm.loss_fn(logits, labels), expected)
     stopping, averaging = config_callbacks(load_config(config).train)
     assert isinstance(stopping, EarlyStopping) and isinstance(averaging, WeightAveraging)
     assert averaging.decay == 0.99
@@ -100,24 +100,26 @@ def test_weight_decay_and_l1_make_weights_smaller(train: dict, p: int):
     plain.trainer.fit(plain.train_split, None)
     shrunk = experiment(data=MOONS, train={**base, **train})
     shrunk.trainer.fit(shrunk.train_split, None)
-    assert weight_norm(shrunk.model, p) < 0.8 * weight_norm(plain.model, p)
+    assert weight_norm(shrunk.module, p) < 0.8 * weight_norm(plain.module, p)
 
 
-def test_l1_penalty_is_added_to_the_loss():
+def test_l1_penalty_is_added_to_the_stepped_loss_not_to_the_validation_loss():
     exp = experiment(data=MOONS, train={"l1": 0.01})
-    outputs, targets = torch.randn(8, 2), torch.arange(8) % 2
-    penalty = 0.01 * sum(w.abs().sum() for n, w in exp.model.named_parameters() if w.dim() > 1)
-    total = exp.trainer.compute_loss(outputs, targets)
-    assert torch.allclose(total, exp.trainer.loss_fn(outputs, targets) + penalty)
+    batch = exp.train_split.rows(torch.arange(8))
+    penalty = 0.01 * sum(w.abs().sum() for n, w in exp.module.named_parameters() if w.dim() > 1)
+    data_loss = exp.trainer.compute_loss(exp.module(batch["x"]), batch)
+    assert torch.allclose(data_loss, exp.paradigm.loss_fn(exp.module(batch["x"]), batch["y"]))
+    stepped = exp.trainer.optimizer_step("main", data_loss)  # before the step: old weights
+    assert torch.allclose(stepped, data_loss.detach() + penalty.detach())
 
 
 def test_dropout_changes_training_outputs_but_not_evaluation():
     exp = experiment(data=MOONS, model={"kind": "mlp", "hidden": [64], "dropout": 0.5})
-    x = exp.valid_split.x
-    exp.model.train()
-    assert not torch.equal(exp.model(x), exp.model(x))
-    exp.model.eval()
-    assert torch.equal(exp.model(x), exp.model(x))
+    x = exp.valid_split["x"]
+    exp.module.train()
+    assert not torch.equal(exp.module(x), exp.module(x))
+    exp.module.eval()
+    assert torch.equal(exp.module(x), exp.module(x))
 
 
 @pytest.mark.parametrize(
@@ -126,10 +128,10 @@ def test_dropout_changes_training_outputs_but_not_evaluation():
 def test_norm_layers_normalize(norm: str, layer: type, dim: int):
     exp = experiment(data=MOONS, model={"kind": "mlp", "hidden": [16], "norm": norm})
     seen = []
-    (module,) = [m for m in exp.model.modules() if isinstance(m, layer)]
+    (module,) = [m for m in exp.module.modules() if isinstance(m, layer)]
     module.register_forward_hook(lambda m, i, o: seen.append(o.detach()))
-    exp.model.train()
-    exp.model(exp.train_split.x[:64])
+    exp.module.train()
+    exp.module(exp.train_split["x"][:64])
     out = seen[0]  # batch norm: each feature over the batch; layer norm: each sample
     assert torch.allclose(out.mean(dim), torch.zeros(out.shape[1 - dim]), atol=1e-5)
     assert torch.allclose(out.var(dim, unbiased=False), torch.ones(out.shape[1 - dim]), atol=1e-3)

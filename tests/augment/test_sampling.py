@@ -20,10 +20,11 @@ def imbalanced(n_major: int = 190, n_minor: int = 10, features: int = 3, seed: i
     return x, y
 
 
-def run(spec, x, y, task="classification", seed=0, names=("no", "yes")):
+def run(spec, x, y, seed=0, names=("no", "yes")):
+    """Resample with class ``names`` (None: the targets are values)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        x_new, y_new, record = resample(spec, task, x, y, seed, list(names) if names else None)
+        x_new, y_new, record = resample(spec, x, y, seed, list(names) if names else None)
     return x_new, y_new, record, [str(w.message) for w in caught]
 
 
@@ -129,9 +130,7 @@ def test_random_size_and_plain_regression_subsample():
     _, y_new, _, _ = run({"name": "random", "size": 41}, x, y)
     assert len(y_new) == 41 and np.bincount(y_new).tolist() == [31, 10]
     targets = np.linspace(0, 1, 400).astype(np.float32)
-    x_new, t_new, record, messages = run(
-        {"name": "random", "size": 50}, x, targets, task="regression", names=None
-    )
+    x_new, t_new, record, messages = run({"name": "random", "size": 50}, x, targets, names=None)
     assert len(t_new) == 50 and record["before"] == {"rows": 400}
     assert "data.sampling: random: training rows 400 → 50" in messages[0]
     assert np.array_equal(x_new, x[np.isin(targets, t_new)])  # rows stay paired
@@ -170,4 +169,4 @@ def test_warns_when_the_minority_class_is_tiny():
 def test_balancing_a_regression_target_is_an_error():
     x, _ = imbalanced()
     with pytest.raises(ConfigError, match=r"data\.sampling: oversample balances classes"):
-        run("oversample", x, np.zeros(len(x), np.float32), task="regression", names=None)
+        run("oversample", x, np.zeros(len(x), np.float32), names=None)

@@ -57,11 +57,24 @@ def test_help_and_datasets_do_not_import_torch():
     assert "mnist1d" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["init", "--help"], ["init", "mnist1d"], ["runs", "--dir", "no-runs"]]
+)
+def test_commands_that_do_not_train_do_not_import_torch(argv: list[str]):
+    code = (
+        "import sys; from gradwise.cli.main import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
+
+
 def test_datasets_json_lists_size_kind_task():
     result = run_cli("datasets", "--json")
     entries = {d["name"]: d for d in json.loads(result.stdout)}
     assert entries["mnist1d"]["kind"] == "signal" and entries["mnist1d"]["rows"] == 5000
-    assert entries["sklearn:iris"]["task"] == "classification"
+    assert entries["sklearn:iris"]["targets"] == "labels"
 
 
 def test_init_prints_a_config_that_validates(tmp_path: Path):
@@ -183,7 +196,7 @@ def test_single_class(tmp_path: Path):
     [
         ("train.optimizer.lr=-0.1", "train.optimizer.lr: must be greater than 0"),
         ("model.dropout=1.0", "model.dropout: must be less than 1"),
-        ("train.optimiser.lr=0.1", "unknown key 'train.optimiser'"),
+        ("train.optimiser.lr=0.1", "train.optimiser: unknown key (did you mean 'optimizer'?)"),
         ("train.epochs=many", "train.epochs"),
     ],
 )

@@ -53,7 +53,7 @@ def test_set_overrides_parse_numbers_bools_lists(override, key_path, value):
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({**BASE, "trian": {}}, "unknown key 'trian' (did you mean 'train'?)"),
+        ({**BASE, "trian": {}}, "config: trian: unknown key (did you mean 'train'?)"),
         (
             {**BASE, "train": {"optimizer": {"lr": -0.1}}},
             "train.optimizer.lr: must be greater than 0, got -0.1",
@@ -61,16 +61,19 @@ def test_set_overrides_parse_numbers_bools_lists(override, key_path, value):
         ({**BASE, "model": {"dropout": 1.0}}, "model.dropout: must be less than 1, got 1.0"),
         (
             {**BASE, "model": {"kind": "cnn1d", "chanels": [8]}},
-            "unknown key 'model.chanels' (did you mean 'channels'?)",
+            "model.chanels: unknown key (did you mean 'channels'?); valid keys here: activation",
         ),
-        ({**BASE, "model": {"kind": "transformr"}}, "model.kind: unknown model 'transformr'"),
+        (
+            {**BASE, "model": {"kind": "transformr"}},
+            "model.kind: must be 'mlp', 'cnn1d', 'cnn2d' or 'rnn', got 'transformr'",
+        ),
         ({**BASE, "train": {"epochs": "ten"}}, "train.epochs: must be a valid integer"),
         ({**BASE, "train": {"batch_size": 0}}, "train.batch_size: must be greater than or equal"),
         ({**BASE, "train": {"ema": 1.0}}, "train.ema: must be less than 1"),
         ({**BASE, "task": "clasification"}, "(did you mean 'classification'?)"),
         ({**BASE, "train": {"optimizer": {"name": "adamm"}}}, "(did you mean 'adam'?)"),
         ({"data": {"source": "x", "valid": 0.5, "test": 0.5}}, "valid + test must leave"),
-        ({}, "missing required key 'data'"),
+        ({}, "config: data: missing required key"),
         ({**BASE, "name": "a/b"}, "name: must be a plain folder name"),
     ],
 )

@@ -15,8 +15,8 @@ from gradwise.data import load_splits, read_input_file, read_source
 def test_csv_and_parquet_read_the_same_table(config, tmp_path, people) -> None:
     people.to_csv(tmp_path / "p.csv", index=False)
     people.to_parquet(tmp_path / "p.parquet")
-    a = load_splits(config(tmp_path / "p.csv", target="bought"), "classification", 0)
-    b = load_splits(config(tmp_path / "p.parquet", target="bought"), "classification", 0)
+    a = load_splits(config(tmp_path / "p.csv", target="bought"), "labels", 0)
+    b = load_splits(config(tmp_path / "p.parquet", target="bought"), "labels", 0)
     np.testing.assert_allclose(a.x_train, b.x_train, rtol=1e-6)
     assert a.preprocessor.feature_names == b.preprocessor.feature_names
 
@@ -36,7 +36,7 @@ def test_npz_fixed_test_split(config, tmp_path) -> None:
         x_test=rng.normal(size=(20, 5)),
         y_test=rng.integers(0, 2, 20),
     )
-    splits = load_splits(config(tmp_path / "a.npz", valid=0.1), "classification", 0)
+    splits = load_splits(config(tmp_path / "a.npz", valid=0.1), "labels", 0)
     assert splits.profile["splits"] == {"train": 70, "valid": 10, "test": 20}
     assert splits.profile["fixed_test_split"] is True
     np.testing.assert_array_equal(splits.y_test, np.load(tmp_path / "a.npz")["y_test"])
@@ -48,7 +48,7 @@ def test_npz_fixed_test_split(config, tmp_path) -> None:
 )
 def test_npz_shapes_give_input_kinds(config, tmp_path, shape, kind) -> None:
     np.savez(tmp_path / "a.npz", x=np.random.default_rng(0).normal(size=shape), y=np.arange(30) % 3)
-    splits = load_splits(config(tmp_path / "a.npz"), "classification", 0)
+    splits = load_splits(config(tmp_path / "a.npz"), "labels", 0)
     assert splits.profile["input_kind"] == kind
     assert splits.x_train.shape[1:] == (shape[1:] or (1,))
 
@@ -60,7 +60,7 @@ def test_npz_with_nan_is_refused(config, tmp_path) -> None:
     x[3, 1] = np.nan
     np.savez(tmp_path / "a.npz", x=x, y=np.arange(20) % 2)
     with pytest.raises(DataError, match="1 missing or infinite values"):
-        load_splits(config(tmp_path / "a.npz"), "classification", 0)
+        load_splits(config(tmp_path / "a.npz"), "labels", 0)
 
 
 def write_images(folder: Path, mode: str = "L") -> None:
@@ -83,7 +83,7 @@ def test_image_folder(config, tmp_path) -> None:
     assert dark == pytest.approx(40 / 255, abs=0.05)
     splits = load_splits(
         config(tmp_path / "imgs", options={"image_size": 8}, valid=0.2, test=0.3),
-        "classification",
+        "labels",
         0,
     )
     assert splits.preprocessor.classes == ["dark", "light"]
@@ -92,9 +92,7 @@ def test_image_folder(config, tmp_path) -> None:
 
 def test_color_image_folder_and_predict_folder(config, tmp_path) -> None:
     write_images(tmp_path / "imgs", mode="RGB")
-    splits = load_splits(
-        config(tmp_path / "imgs", options={"image_size": [6, 7]}), "classification", 0
-    )
+    splits = load_splits(config(tmp_path / "imgs", options={"image_size": [6, 7]}), "labels", 0)
     pre = splits.preprocessor
     assert pre.feature_shape == (3, 6, 7)
     flat = tmp_path / "new"

@@ -24,7 +24,7 @@ def signals_npz(tmp_path: Path, channels: int = 3) -> Path:
 
 @pytest.mark.parametrize("scale", ["standard", "minmax"])
 def test_table_scaling_uses_train_rows_only(config, people_csv, scale: str) -> None:
-    splits = load_splits(config(people_csv, target="bought", scale=scale), "classification", 4)
+    splits = load_splits(config(people_csv, target="bought", scale=scale), "labels", 4)
     table = pd.read_csv(people_csv)
     train = table.iloc[splits.indices["train"]]
     for column in ("age", "income"):
@@ -44,7 +44,7 @@ def test_table_scaling_uses_train_rows_only(config, people_csv, scale: str) -> N
 
 def test_array_scaling_is_per_channel_on_train_rows(config, tmp_path) -> None:
     path = signals_npz(tmp_path)
-    splits = load_splits(config(path), "classification", 0)
+    splits = load_splits(config(path), "labels", 0)
     raw = np.load(path)["x"].astype(np.float32).astype(np.float64)  # arrays are read as float32
     train = raw[splits.indices["train"]]  # (n, c, length)
     mean, std = train.mean(axis=(0, 2)), train.std(axis=(0, 2))
@@ -61,7 +61,7 @@ def test_array_scaling_is_per_feature_for_2d_arrays(config, tmp_path) -> None:
     x = rng.normal(loc=[0.0, 10.0, -3.0], scale=[1.0, 5.0, 0.1], size=(100, 3)).astype(np.float32)
     path = tmp_path / "tab.npz"
     np.savez(path, x=x, y=rng.normal(size=100))
-    splits = load_splits(config(path, scale="minmax"), "regression", 0)
+    splits = load_splits(config(path, scale="minmax"), "values", 0)
     train = x[splits.indices["train"]].astype(np.float64)
     np.testing.assert_allclose(splits.preprocessor.offset, train.min(axis=0))
     np.testing.assert_allclose(splits.preprocessor.factor, np.ptp(train, axis=0))
@@ -70,7 +70,7 @@ def test_array_scaling_is_per_feature_for_2d_arrays(config, tmp_path) -> None:
 
 def test_scale_none_leaves_values(config, tmp_path) -> None:
     path = signals_npz(tmp_path, channels=1)
-    splits = load_splits(config(path, scale="none"), "classification", 0)
+    splits = load_splits(config(path, scale="none"), "labels", 0)
     np.testing.assert_allclose(
         splits.x_train, np.load(path)["x"][splits.indices["train"]], rtol=1e-6
     )
@@ -81,10 +81,10 @@ def test_round_trip_through_json_gives_identical_transforms(
     config, people_csv, tmp_path, kind: str
 ) -> None:
     if kind == "table":
-        splits = load_splits(config(people_csv, target="bought"), "classification", 0)
+        splits = load_splits(config(people_csv, target="bought"), "labels", 0)
         inputs = pd.read_csv(people_csv)
     else:
-        splits = load_splits(config(signals_npz(tmp_path)), "classification", 0)
+        splits = load_splits(config(signals_npz(tmp_path)), "labels", 0)
         inputs = np.load(tmp_path / "signals.npz")["x"]
     pre = splits.preprocessor
     stored = json.loads(json.dumps(pre.to_dict()))  # what preprocess.json holds
@@ -100,7 +100,7 @@ def test_round_trip_through_json_gives_identical_transforms(
 
 def test_round_trip_regression_targets(config) -> None:
     splits = load_splits(
-        config("synthetic:regression", options={"n_samples": 100, "n_targets": 2}), "regression", 0
+        config("synthetic:regression", options={"n_samples": 100, "n_targets": 2}), "values", 0
     )
     pre = splits.preprocessor
     again = Preprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
@@ -112,7 +112,7 @@ def test_round_trip_regression_targets(config) -> None:
 
 def test_target_scaling_can_be_turned_off(config) -> None:
     data = config("synthetic:regression", options={"n_samples": 100, "scale_target": False})
-    splits = load_splits(data, "regression", 0)
+    splits = load_splits(data, "values", 0)
     assert splits.preprocessor.target.mean == [0.0]
     assert abs(splits.y_train).max() > 5  # raw make_regression targets
 
@@ -120,5 +120,5 @@ def test_target_scaling_can_be_turned_off(config) -> None:
 def test_unknown_preprocess_version_is_a_checkpoint_error() -> None:
     from gradwise.errors import CheckpointError
 
-    with pytest.raises(CheckpointError, match="format version 1, found 99"):
+    with pytest.raises(CheckpointError, match=r"format version 2 .*found 99"):
         Preprocessor.from_dict({"version": 99})

@@ -16,7 +16,7 @@ from gradwise.errors import DataError
 def test_hdma_loads_with_imputation_reported(config) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        splits = load_splits(config("rdata:Ecdat/Hdma", target="deny"), "classification", 0)
+        splits = load_splits(config("rdata:Ecdat/Hdma", target="deny"), "labels", 0)
     imputation = [str(w.message) for w in caught if "imputed" in str(w.message)]
     assert len(imputation) == 1 and "pbcr (1)" in imputation[0] and "self (1)" in imputation[0]
     profile = splits.profile
@@ -31,7 +31,7 @@ def test_hdma_loads_with_imputation_reported(config) -> None:
 
 
 def test_computers_price_regression(config) -> None:
-    splits = load_splits(config("rdata:Ecdat/Computers", target="price"), "regression", 0)
+    splits = load_splits(config("rdata:Ecdat/Computers", target="price"), "values", 0)
     assert splits.y_train.dtype == np.float32
     assert splits.profile["categorical_columns"] == ["cd", "multi", "premium"]
     assert splits.profile["rows"] == 6259

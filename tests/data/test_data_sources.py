@@ -15,7 +15,7 @@ CHEAP = [d for d in BUILTIN_DATASETS if d["name"].split(":")[0] in ("sklearn", "
 
 @pytest.mark.parametrize("entry", CHEAP, ids=lambda d: d["name"])
 def test_catalog_matches_the_data(config, entry: dict) -> None:
-    splits = load_splits(config(entry["name"]), entry["task"], 0)
+    splits = load_splits(config(entry["name"]), entry["targets"], 0)
     profile = splits.profile
     assert profile["rows"] == entry["rows"]
     assert profile["input_kind"] == entry["kind"]
@@ -29,7 +29,9 @@ def test_catalog_names_resolve() -> None:
     for entry in BUILTIN_DATASETS:
         prefix = entry["name"].partition(":")[0]
         assert entry["name"] in BUILTINS or prefix in SOURCE_KINDS
-        assert set(entry) >= {"name", "kind", "task", "rows", "features", "classes", "description"}
+        assert set(entry) >= {"name", "kind", "targets", "rows", "features", "classes"}
+        assert (entry["targets"] == "labels") == (entry["classes"] is not None)
+        assert entry["targets"] in ("labels", "values") and entry["description"]
     assert {f"synthetic:{n}" for n in GENERATORS} <= {d["name"] for d in BUILTIN_DATASETS}
 
 
@@ -43,13 +45,13 @@ def test_listing_datasets_imports_no_heavy_modules() -> None:
 
 
 def test_iris_labels_are_class_names(config) -> None:
-    splits = load_splits(config("sklearn:iris"), "classification", 0)
+    splits = load_splits(config("sklearn:iris"), "labels", 0)
     assert splits.preprocessor.classes == ["setosa", "versicolor", "virginica"]
     assert splits.profile["class_counts"]["test"] == [10, 10, 10]  # 30 test rows, 3 equal classes
 
 
 def test_digits_as_images(config) -> None:
-    splits = load_splits(config("sklearn:digits", options={"as_image": True}), "classification", 0)
+    splits = load_splits(config("sklearn:digits", options={"as_image": True}), "labels", 0)
     assert splits.x_train.shape[1:] == (1, 8, 8)
     assert splits.profile["input_kind"] == "image"
     raw = read_source(config("sklearn:digits", options={"as_image": True}))
@@ -72,7 +74,7 @@ def test_synthetic_is_seeded(config, name: str) -> None:
 def test_synthetic_weights_make_imbalance(config, name: str) -> None:
     weights = [0.9, 0.1] if name == "classification" else [0.7, 0.1, 0.1, 0.1]
     data = config(f"synthetic:{name}", options={"n_samples": 1000, "weights": weights})
-    profile = load_splits(data, "classification", 0).profile
+    profile = load_splits(data, "labels", 0).profile
     counts = np.array(profile["class_counts"]["train"])
     assert profile["imbalance_ratio"] == pytest.approx(counts.max() / counts.min())
     assert profile["imbalance_ratio"] > 4

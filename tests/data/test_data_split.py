@@ -17,7 +17,7 @@ def imbalanced_labels(n: int = 500, seed: int = 0) -> np.ndarray:
 
 def test_splits_are_fixed_by_the_seed_and_differ_across_seeds(config) -> None:
     data = config("synthetic:classification", options={"n_samples": 300})
-    first, again = load_splits(data, "classification", 7), load_splits(data, "classification", 7)
+    first, again = load_splits(data, "labels", 7), load_splits(data, "labels", 7)
     for name in ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
     other = stratified_split(np.asarray(first.profile["classes"] * 150), 30, 60, seed=8)
@@ -28,7 +28,7 @@ def test_splits_are_fixed_by_the_seed_and_differ_across_seeds(config) -> None:
 
 def test_different_seeds_give_different_rows(config, people_csv) -> None:
     data = config(people_csv, target="bought")
-    a, b = load_splits(data, "classification", 0), load_splits(data, "classification", 1)
+    a, b = load_splits(data, "labels", 0), load_splits(data, "labels", 1)
     assert not np.array_equal(a.indices["test"], b.indices["test"])
     assert len(a.indices["test"]) == len(b.indices["test"])
 
@@ -84,14 +84,14 @@ def test_regression_splits_are_plain_and_seeded(config) -> None:
     data = config("synthetic:regression", options={"n_samples": 200})
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no stratification warnings for regression
-        splits = load_splits(data, "regression", 0)
+        splits = load_splits(data, "values", 0)
     assert splits.profile["splits"] == {"train": 140, "valid": 20, "test": 40}
     assert splits.profile["stratified"] is False
 
 
 def test_zero_valid_fraction_gives_an_empty_valid_split(config) -> None:
     splits = load_splits(
-        config("synthetic:moons", valid=0.0, options={"n_samples": 100}), "classification", 0
+        config("synthetic:moons", valid=0.0, options={"n_samples": 100}), "labels", 0
     )
     assert splits.x_valid.shape == (0, 2) and splits.y_valid.shape == (0,)
     assert len(splits.x_train) == 80

@@ -25,7 +25,7 @@ def test_imputation_uses_training_medians_and_modes(config, tmp_path, people) ->
     table.to_csv(path, index=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        splits = load_splits(config(path, target="bought", scale="none"), "classification", 3)
+        splits = load_splits(config(path, target="bought", scale="none"), "labels", 3)
     imputation = [w for w in caught if "imputed" in str(w.message)]
     assert len(imputation) == 1  # one warning naming every imputed column
     assert "income (4)" in str(imputation[0].message)
@@ -53,12 +53,12 @@ def test_profile_counts_missing_values_before_imputation(config, tmp_path, peopl
     with_gaps(people).to_csv(path, index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        profile = load_splits(config(path, target="bought"), "classification", 0).profile
+        profile = load_splits(config(path, target="bought"), "labels", 0).profile
     assert profile["missing_values"] == {"income": 4, "city": 2}
 
 
 def test_one_hot_and_constant_columns(config, people_csv, people) -> None:
-    splits = load_splits(config(people_csv, target="bought"), "classification", 0)
+    splits = load_splits(config(people_csv, target="bought"), "labels", 0)
     pre = splits.preprocessor
     assert pre.dropped_columns == ["country"]  # a single value carries no information
     assert pre.feature_names == [
@@ -80,14 +80,12 @@ def test_one_hot_and_constant_columns(config, people_csv, people) -> None:
 
 
 def test_features_selects_columns(config, people_csv) -> None:
-    splits = load_splits(
-        config(people_csv, target="bought", features=["age", "city"]), "classification", 0
-    )
+    splits = load_splits(config(people_csv, target="bought", features=["age", "city"]), "labels", 0)
     assert splits.preprocessor.feature_names == ["age", "city=Lyon", "city=Nice", "city=Paris"]
 
 
 def test_class_labels_are_sorted_training_labels(config, people_csv, people) -> None:
-    splits = load_splits(config(people_csv, target="bought"), "classification", 0)
+    splits = load_splits(config(people_csv, target="bought"), "labels", 0)
     pre = splits.preprocessor
     assert pre.classes == ["no", "yes"]
     assert splits.y_train.dtype == np.int64
@@ -103,7 +101,7 @@ def test_regression_target_is_standardized_on_train(config, tmp_path) -> None:
     table["y"] = 100 + 20 * table["a"] + rng.normal(size=80)
     path = tmp_path / "reg.parquet"
     table.to_parquet(path)
-    splits = load_splits(config(path, target="y"), "regression", 0)
+    splits = load_splits(config(path, target="y"), "values", 0)
     assert splits.y_train.dtype == np.float32 and splits.y_train.shape == (len(splits.x_train),)
     assert splits.y_train.mean() == pytest.approx(0.0, abs=1e-5)
     assert splits.y_train.std() == pytest.approx(1.0, abs=1e-5)
@@ -125,7 +123,7 @@ def test_multi_target_regression(config, tmp_path) -> None:
     )
     path = tmp_path / "multi.csv"
     table.to_csv(path, index=False)
-    splits = load_splits(config(path, target=["t1", "t2"]), "regression", 0)
+    splits = load_splits(config(path, target=["t1", "t2"]), "values", 0)
     assert splits.y_train.shape == (len(splits.x_train), 2)
     assert splits.preprocessor.n_outputs == 2
     np.testing.assert_allclose(splits.y_train.mean(axis=0), 0.0, atol=1e-5)
@@ -139,13 +137,13 @@ def test_missing_targets_are_dropped_with_a_warning(config, tmp_path, people) ->
     path = tmp_path / "t.csv"
     table.to_csv(path, index=False)
     with pytest.warns(UserWarning, match=r"dropped 3 row\(s\) with a missing target"):
-        splits = load_splits(config(path, target="bought"), "classification", 0)
+        splits = load_splits(config(path, target="bought"), "labels", 0)
     assert splits.profile["rows"] == len(table) - 3
     assert splits.profile["rows_dropped_missing_target"] == 3
 
 
 def test_predict_file_goes_through_the_training_encoding(config, people_csv, tmp_path) -> None:
-    splits = load_splits(config(people_csv, target="bought"), "classification", 0)
+    splits = load_splits(config(people_csv, target="bought"), "labels", 0)
     pre = splits.preprocessor
     new = tmp_path / "new.csv"
     pd.read_csv(people_csv).drop(columns=["bought", "country"]).head(5).to_csv(new, index=False)
@@ -158,7 +156,7 @@ def test_predict_file_goes_through_the_training_encoding(config, people_csv, tmp
 
 
 def test_imputation_at_predict_time_warns(config, people_csv, people) -> None:
-    pre = load_splits(config(people_csv, target="bought"), "classification", 0).preprocessor
+    pre = load_splits(config(people_csv, target="bought"), "labels", 0).preprocessor
     new = people.head(3).copy()
     new.loc[0, "age"] = np.nan
     with pytest.warns(UserWarning, match=r"imputed missing values in column\(s\) age"):
@@ -169,7 +167,7 @@ def test_numeric_labels_stay_numbers(config, tmp_path: Path) -> None:
     table = pd.DataFrame({"a": np.arange(30.0), "label": [3, 1, 2] * 10})
     path = tmp_path / "n.csv"
     table.to_csv(path, index=False)
-    pre = load_splits(config(path, target="label"), "classification", 0).preprocessor
+    pre = load_splits(config(path, target="label"), "labels", 0).preprocessor
     assert pre.classes == [1, 2, 3]
     assert list(pre.decode_predictions(np.array([0, 2]))) == [1, 3]
 
@@ -181,7 +179,7 @@ def test_identifier_like_columns_are_kept_with_warnings(config, tmp_path) -> Non
     table.to_csv(path, index=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        splits = load_splits(config(path, target="label"), "classification", 0)
+        splits = load_splits(config(path, target="label"), "labels", 0)
     messages = [str(w.message) for w in caught]
     assert any("column 'id' has 105 categories" in m for m in messages)
     # valid/test ids never appear in training: all-zero one-hot rows, reported once per split

@@ -41,7 +41,7 @@ def test_doctor_text_lists_findings_and_remedies(trained, capsys: pytest.Capture
     ("make", "fragment"),
     [
         (lambda root: root / "nope", "no such run directory"),
-        (lambda root: root, "not a gradwise run (missing config.yaml, preprocess.json)"),
+        (lambda root: root, "not a gradwise run (missing config.yaml)"),
     ],
 )
 def test_doctor_user_errors(make, fragment: str, tmp_path: Path, capsys) -> None:

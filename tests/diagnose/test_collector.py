@@ -44,7 +44,7 @@ def test_statistics_match_torch(tmp_path: Path) -> None:
     with torch.no_grad():
         model.body[0].bias[:3] = -1e3  # three of 16 units never fire: dead
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    trainer = SimpleNamespace(model=model, epoch=0, global_step=0)
+    trainer = SimpleNamespace(module=model, parameters={}, stepping=None, epoch=0, global_step=0)
     collector = DiagnosticsCollector(tmp_path / "diagnostics.jsonl", every=10)
     x, y = torch.randn(32, 5), torch.randint(0, 3, (32,))
 
@@ -90,7 +90,9 @@ def test_statistics_match_torch(tmp_path: Path) -> None:
 def test_saturation_of_sigmoid_and_tanh(tmp_path: Path) -> None:
     for activation, bound in (("sigmoid", None), ("tanh", 0.99)):
         model = mlp(activation)
-        trainer = SimpleNamespace(model=model, epoch=0, global_step=0)
+        trainer = SimpleNamespace(
+            module=model, parameters={}, stepping=None, epoch=0, global_step=0
+        )
         path = tmp_path / f"{activation}.jsonl"
         collector = DiagnosticsCollector(path, every=10)
         collector.on_fit_start(trainer)
@@ -106,7 +108,7 @@ def test_saturation_of_sigmoid_and_tanh(tmp_path: Path) -> None:
 
 def test_non_finite_gradient_stops_before_the_step(tmp_path: Path) -> None:
     model = mlp()
-    trainer = SimpleNamespace(model=model, epoch=2, global_step=7)
+    trainer = SimpleNamespace(module=model, parameters={}, stepping=None, epoch=2, global_step=7)
     collector = DiagnosticsCollector(tmp_path / "d.jsonl", every=1)
     collector.on_fit_start(trainer)
     F.cross_entropy(model(torch.randn(8, 5)), torch.zeros(8, dtype=torch.long)).backward()
@@ -182,5 +184,5 @@ def test_resume_drops_the_unfinished_epoch(tmp_path: Path) -> None:
         "".join(json.dumps({"step": s, "epoch": e}) + "\n" for s, e in [(1, 1), (5, 2), (9, 3)])
     )
     collector = DiagnosticsCollector(path, every=4)
-    collector.on_fit_start(SimpleNamespace(model=mlp(), epoch=2, global_step=8))
+    collector.on_fit_start(SimpleNamespace(module=mlp(), epoch=2, global_step=8))
     assert [json.loads(s)["epoch"] for s in path.read_text().splitlines()] == [1, 2]

@@ -139,7 +139,7 @@ def test_figure_writers_leave_pyplot_alone_and_embed_no_software_chunk(tmp_path)
 import sys
 from pathlib import Path
 from gradwise.report import plots
-from gradwise.tune import plots as study_plots
+from gradwise.tuning import plots as study_plots
 from tests.report.fixtures import COMPARE
 out = Path({str(tmp_path)!r})
 (out / "size.png").write_bytes(plots.size_curves_png(COMPARE))

@@ -207,9 +207,9 @@ def test_the_report_after_training_reuses_the_trained_run(tmp_path: Path, monkey
     import gradwise.api
 
     loads = []
-    load_splits = gradwise.api.load_splits
+    load_data = gradwise.api.load_data
     monkeypatch.setattr(
-        gradwise.api, "load_splits", lambda *a, **k: loads.append(1) or load_splits(*a, **k)
+        gradwise.api, "load_data", lambda *a, **k: loads.append(1) or load_data(*a, **k)
     )
     run = gradwise.train(tiny_config("sklearn:iris"), out=tmp_path)
     assert (run.path / "report.html").is_file()

@@ -18,7 +18,7 @@ from tests.conftest import tiny_config
 
 def test_the_average_follows_the_formula_with_warm_up_and_swaps_around_validation():
     model = nn.Sequential(nn.Linear(2, 1), nn.BatchNorm1d(1))
-    trainer = SimpleNamespace(model=model)
+    trainer = SimpleNamespace(module=model)
     ema = WeightAveraging(0.5)
     ema.on_fit_start(trainer)
     weight = model[0].weight

@@ -97,9 +97,8 @@ class MixupBatch(BatchAugmentation):
         """Class indices → float targets that can be mixed; float targets stay as they are."""
         if y.dtype.is_floating_point:
             return y
-        if self.context.task != "classification" or self.context.output_dim == 1:
-            return y.float()  # regression, or a single-logit binary model: P(class 1)
-        assert self.context.n_classes is not None, "classification mixup needs n_classes"
+        if self.context.n_classes is None or self.context.output_dim == 1:
+            return y.float()  # values, or a single-logit binary model: P(class 1)
         return F.one_hot(y, self.context.n_classes).float()  # (B,) -> (B, K)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

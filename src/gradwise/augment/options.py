@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gradwise.config.errors import format_validation_error
 from gradwise.errors import ConfigError, did_you_mean
 
 Chance = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -256,19 +257,4 @@ def _validate(cls: type[Options], value: Any, where: str) -> Any:
     try:
         return cls.model_validate(dict(value))
     except ValidationError as exc:
-        raise ConfigError(f"{where}{_first_problem(exc, cls)}") from None
-
-
-def _first_problem(exc: ValidationError, cls: type[Options]) -> str:
-    error = exc.errors(include_url=False)[0]
-    option = ".".join(str(part) for part in error["loc"])
-    valid = [name for name in cls.model_fields]
-    if error["type"] == "extra_forbidden":
-        return (
-            f": unknown option '{option}'{did_you_mean(option, valid)}; "
-            f"valid options: {', '.join(valid) or 'none'}"
-        )
-    message = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
-    if error["type"] not in ("value_error", "assertion_error"):
-        message = f"must be {message}, got {error.get('input')!r}"
-    return f".{option}: {message}" if option else f": {message}"
+        raise ConfigError(format_validation_error(exc, cls, where)) from None

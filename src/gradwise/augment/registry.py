@@ -24,9 +24,8 @@ from gradwise.registry import Registry
 class AugmentContext:
     """What an augmentation may need to know about the run."""
 
-    generator: torch.Generator  # the trainer's seeded generator (on the training device)
-    task: str = "classification"  # classification | regression
-    n_classes: int | None = None  # classification: K, for one-hot targets in mixup
+    generator: torch.Generator  # the run's augmentation stream (on the training device)
+    n_classes: int | None = None  # class-index targets: K, for one-hot targets in mixup
     output_dim: int | None = None  # model outputs: 1 for a single-logit binary (bce) model
     input_kind: str = "tabular"  # tabular | signal | image
     feature_shape: tuple[int, ...] = ()  # one example, e.g. (1, 40) or (3, 32, 32)

@@ -153,7 +153,6 @@ def smote(
 
 def resample(
     spec: Any,
-    task: str,
     x: np.ndarray,
     y: np.ndarray,
     seed: int,
@@ -161,14 +160,16 @@ def resample(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
     """Apply ``data.sampling`` to the training arrays.
 
-    Returns the new ``(x, y)`` and a JSON-able record ``{method, before, after}`` (class counts,
-    or row counts for regression), or ``None`` when nothing was asked for. The counts are also
-    reported with ``warnings.warn`` (the CLI prints them as one line each).
+    ``class_names`` are the labels of class-index targets (None: the targets are values, and
+    only row counts are balanced). Returns the new ``(x, y)`` and a JSON-able record
+    ``{method, before, after}`` (class counts, or row counts for values), or ``None`` when
+    nothing was asked for. The counts are also reported with ``warnings.warn`` (the CLI prints
+    them as one line each).
     """
     name, options = parse_sampling(spec)
     if name == "none":
         return x, y, None
-    classification = task == "classification"
+    classification = class_names is not None
     if SAMPLING_OPTIONS[name].classification_only and not classification:
         raise ConfigError(f"data.sampling: {name} balances classes; it needs a classification task")
     rng = np.random.default_rng([seed, 1])  # its own stream: the split used default_rng(seed)
@@ -185,10 +186,7 @@ def resample(
     return x_new, y_new, {"method": name, "before": before, "after": after}
 
 
-def class_counts(y: np.ndarray, class_names: Sequence[Any] | None) -> dict[str, int]:
-    if class_names is None:
-        values, counts = np.unique(y, return_counts=True)
-        return {str(v): int(c) for v, c in zip(values.tolist(), counts, strict=True)}
+def class_counts(y: np.ndarray, class_names: Sequence[Any]) -> dict[str, int]:
     counts = np.bincount(y, minlength=len(class_names))
     return {str(name): int(c) for name, c in zip(class_names, counts, strict=True)}
 

@@ -60,23 +60,41 @@ def datasets(args: argparse.Namespace) -> int:
         print_json(BUILTIN_DATASETS)
         return 0
     print_table(
-        ["name", "kind", "task", "rows", "features", "classes", "description"],
+        ["name", "kind", "targets", "rows", "features", "description"],
         [
-            [
-                d.get(k)
-                for k in ("name", "kind", "task", "rows", "features", "classes", "description")
-            ]
+            [d["name"], d["kind"], _targets_cell(d), d["rows"], d["features"], d["description"]]
             for d in BUILTIN_DATASETS
         ],
     )
     return 0
 
 
+def _targets_cell(entry: dict[str, object]) -> str:
+    """``labels (3 classes)``, ``values`` or ``none``: the catalog's natural target kind."""
+    kind = entry.get("targets")
+    if kind is None:
+        return "none"
+    return f"{kind} ({entry['classes']} classes)" if entry.get("classes") else str(kind)
+
+
 # ----------------------------------------------------------------------------------- init
 def _init_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", help="a built-in dataset name or a data file path")
-    parser.add_argument("--model", default=None, help="mlp | cnn1d | cnn2d | rnn")
+    model = parser.add_argument(
+        "--model", default=None, help="%(kinds)s (default: by the kind of dataset)"
+    )
+    model.kinds = _ModelKinds()  # type: ignore[attr-defined]  # argparse fills %(kinds)s from it
     parser.add_argument("--target", default=None, help="label column (tables)")
+
+
+class _ModelKinds:
+    """``mlp | cnn1d | ...`` from the config's table of model kinds, read only when the help is
+    printed: building the parser must not import pydantic and the schema."""
+
+    def __str__(self) -> str:
+        from gradwise.config.models import MODEL_CONFIGS
+
+        return " | ".join(MODEL_CONFIGS)
 
 
 @command("init", "print a commented starting experiment file", _init_args)

@@ -28,7 +28,7 @@ def _compare_args(parser: argparse.ArgumentParser) -> None:
 
 @command("compare", "classical baselines against deep learning on the same data", _compare_args)
 def compare(args: argparse.Namespace) -> int:
-    from gradwise.compare.runner import compare as run_comparison
+    from gradwise.comparison.runner import compare as run_comparison
 
     result = run_comparison(
         args.config,
@@ -55,7 +55,7 @@ def _size(n_bytes: float) -> str:
 def _decimals(document: dict[str, Any]) -> int:
     """Shares (accuracy, F1, AUC, R²): 4 decimals; errors in target units: 4 significant digits
     of the largest mean test error."""
-    from gradwise.compare.verdict import POINT_METRICS
+    from gradwise.comparison.verdict import POINT_METRICS
 
     if document["metric"] in POINT_METRICS:
         return 4

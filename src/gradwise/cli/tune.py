@@ -41,7 +41,7 @@ def _tune_args(parser: argparse.ArgumentParser) -> None:
 
 @command("tune", "search hyperparameters with Optuna (many workers, many machines)", _tune_args)
 def tune(args: argparse.Namespace) -> int:
-    from gradwise.tune.search import tune as run_study
+    from gradwise.tuning.search import tune as run_study
 
     result = run_study(
         args.config,

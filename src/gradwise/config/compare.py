@@ -21,18 +21,20 @@ registry lives with the feature, not in the schema).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-# Imported by schema.py after ``Section`` and the model sections are defined.
-from gradwise.config.schema import ModelConfig, Section
+from gradwise.config.errors import NestedProblem, first_problem
+from gradwise.config.models import DEFAULT_MODEL_KIND, ModelConfig
+from gradwise.config.sections import Section
+
+_MODEL_SECTION: TypeAdapter[Any] = TypeAdapter(ModelConfig)  # validates one entry like `model`
 
 CompareMetric = Literal["accuracy", "f1", "auc", "rmse", "mae", "r2"]
-METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
-    "classification": ("accuracy", "f1", "auc"),
-    "regression": ("rmse", "mae", "r2"),
+METRICS_BY_TARGETS: dict[str, tuple[str, ...]] = {  # by the task's target_kind; first: default
+    "labels": ("accuracy", "f1", "auc"),
+    "values": ("rmse", "mae", "r2"),
 }
 
 
@@ -48,14 +50,17 @@ class CompareConfig(Section):
     @classmethod
     def _models_validated_like_model(cls, raw: Any) -> Any:
         """Each entry of ``models`` is checked as the main ``model`` section would be, so its
-        errors name the entry's own keys (``compare: models.1.hidden.0: ...``)."""
+        errors name the entry's own keys (``compare.models.1.hidden.0: ...``)."""
         if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
             return raw
-        entries = [{"kind": "mlp", **m} if isinstance(m, dict) else m for m in raw["models"]]
+        entries = [
+            {"kind": DEFAULT_MODEL_KIND, **m} if isinstance(m, dict) else m for m in raw["models"]
+        ]
         for index, entry in enumerate(entries):
-            problem = _model_problem(entry)
-            if problem:
-                raise ValueError(re.sub(r"(^|')model\b", rf"\1models.{index}", problem, count=1))
+            try:
+                _MODEL_SECTION.validate_python(entry)
+            except ValidationError as exc:
+                raise NestedProblem(first_problem(exc, ModelConfig, f"models.{index}")) from None
         return {**raw, "models": entries}
 
     @field_validator("fractions")
@@ -76,15 +81,3 @@ class CompareConfig(Section):
         if values is not None and len(set(values)) != len(values):
             raise ValueError("must be distinct")
         return values
-
-
-def _model_problem(entry: Any) -> str | None:
-    """The error message the main ``model`` section would give for ``entry`` (None if valid)."""
-    from gradwise.config.load import format_validation_error
-    from gradwise.config.schema import ExperimentConfig
-
-    try:
-        ExperimentConfig.model_validate({"data": {"source": "-"}, "model": entry})
-    except ValidationError as exc:
-        return format_validation_error(exc)
-    return None

@@ -1,20 +1,18 @@
 """Loading experiment files, applying ``--set`` overrides, and turning validation errors into
-one line that names the key path and the closest valid key."""
+one line that names the key path and the closest valid key (:mod:`.errors`)."""
 
 from __future__ import annotations
 
-import re
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from gradwise.config.schema import MODEL_CONFIGS, ExperimentConfig
-from gradwise.errors import ConfigError, did_you_mean
+from gradwise.config.errors import format_validation_error
+from gradwise.config.schema import ExperimentConfig
+from gradwise.errors import ConfigError
 
 ConfigSource = str | Path | Mapping[str, Any] | ExperimentConfig
 
@@ -72,7 +70,7 @@ def validate_config(raw: Mapping[str, Any], origin: str = "config") -> Experimen
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{origin}: {format_validation_error(exc)}") from None
+        raise ConfigError(f"{origin}: {format_validation_error(exc, ExperimentConfig)}") from None
 
 
 def dump_config(config: ExperimentConfig) -> str:
@@ -133,103 +131,6 @@ def _deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_deep_copy(v) for v in value]
     return value
-
-
-# ------------------------------------------------------------------------- error messages
-def format_validation_error(exc: ValidationError) -> str:
-    """The first problem as ``key.path: what was expected, got what``."""
-    errors = exc.errors(include_url=False)
-    first_path = _clean_path(errors[0]["loc"])
-    same_key = [e for e in errors if _clean_path(e["loc"]) == first_path]
-    error = same_key[0]
-    dotted = ".".join(str(p) for p in first_path) or "config"
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        valid = _valid_keys(errors[0]["loc"])
-        hint = did_you_mean(str(first_path[-1]), valid)
-        return f"unknown key '{dotted}'{hint}; valid keys here: {', '.join(valid)}"
-    if kind == "missing":
-        return f"missing required key '{dotted}'"
-    if kind == "union_tag_invalid":
-        kinds = list(MODEL_CONFIGS)
-        tag = error.get("ctx", {}).get("tag", value)
-        return (
-            f"{dotted}.kind: unknown model '{tag}'{did_you_mean(str(tag), kinds)}; "
-            f"choose from: {', '.join(kinds)}"
-        )
-    if kind == "union_tag_not_found":
-        return f"{dotted}: missing 'kind' (one of: {', '.join(MODEL_CONFIGS)})"
-    messages = []
-    for e in same_key:
-        message = e["msg"]
-        message = message.removeprefix("Value error, ").removeprefix("Input should be ")
-        if message not in messages:
-            messages.append(message)
-    hint = ""
-    if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
-        hint = did_you_mean(str(value), choices)
-    got = "" if isinstance(value, dict) else f", got {value!r}"
-    expected = " or ".join(messages)
-    if same_key[0]["type"] not in ("value_error", "assertion_error"):
-        expected = "must be " + expected
-    return f"{dotted}: {expected}{got}{hint}"
-
-
-def _clean_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union-member markers from an error location, keeping real keys."""
-    cls: Any = ExperimentConfig
-    path: list[Any] = []
-    for part in loc:
-        if isinstance(part, int):
-            path.append(part)
-            continue
-        fields = cls.model_fields if _is_model(cls) else {}
-        if part in fields:
-            path.append(part)
-            cls = _model_in(fields[part].annotation, path)
-        elif path and path[-1] == "model" and part in MODEL_CONFIGS:
-            cls = MODEL_CONFIGS[part]
-        elif _is_model(cls) and not fields.get(part):
-            # an unknown key (extra_forbidden) is reported at its own name
-            if not re.match(r"^[a-z_]+\[|^int$|^str$|^float$|^list|^dict|^function", str(part)):
-                path.append(part)
-            cls = None
-    return tuple(path)
-
-
-def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed beside the unknown key at ``loc`` (following model-union tags)."""
-    cls: Any = ExperimentConfig
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if cls == "model-union" and part in MODEL_CONFIGS:
-            cls = MODEL_CONFIGS[part]
-        elif _is_model(cls) and part in cls.model_fields:
-            cls = _model_in(cls.model_fields[part].annotation, [])
-    return list(cls.model_fields) if _is_model(cls) else []
-
-
-def _model_in(annotation: Any, path: list[Any]) -> Any:
-    """The pydantic model class inside an annotation like ``X | None`` (model union → None)."""
-    if _is_model(annotation):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _model_in(typing.get_args(annotation)[0], path)
-    if origin in (typing.Union, types.UnionType):
-        models = [a for a in typing.get_args(annotation) if _is_model(a)]
-        if len(models) == 1:
-            return models[0]
-        if len(models) > 1:
-            return "model-union"
-    return None
-
-
-def _is_model(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, BaseModel)
 
 
 def _kind(value: Any) -> str:

@@ -9,20 +9,53 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-Activation = Literal[
-    "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid", "softplus", "identity"
+from gradwise.config.compare import CompareConfig
+from gradwise.config.models import (
+    DEFAULT_MODEL_KIND,
+    MODEL_CONFIGS,
+    Activation,
+    CNN1dConfig,
+    CNN2dConfig,
+    Init,
+    MLPConfig,
+    ModelBase,
+    ModelConfig,
+    Norm,
+    RNNConfig,
+)
+from gradwise.config.sections import Probability, Section
+from gradwise.config.tune import TuneConfig
+from gradwise.errors import did_you_mean
+from gradwise.tasks.registry import DEFAULT_TASK
+
+# The model sections live in .models and the base section in .sections (compare and tune use them
+# too); they are importable from here as well.
+__all__ = [
+    "MODEL_CONFIGS",
+    "Activation",
+    "CNN1dConfig",
+    "CNN2dConfig",
+    "CompareConfig",
+    "DataConfig",
+    "DiagnoseConfig",
+    "EarlyStoppingConfig",
+    "ExperimentConfig",
+    "Init",
+    "MLPConfig",
+    "ModelBase",
+    "ModelConfig",
+    "Norm",
+    "OptimizerConfig",
+    "Probability",
+    "RNNConfig",
+    "ReportConfig",
+    "ScheduleConfig",
+    "Section",
+    "TrainConfig",
+    "TuneConfig",
 ]
-Norm = Literal["none", "batch", "layer"]
-Init = Literal["default", "kaiming", "xavier", "orthogonal", "normal"]
-Probability = Annotated[float, Field(ge=0.0, lt=1.0)]
-
-
-class Section(BaseModel):
-    """Base for every config section: no unknown keys, validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 # --------------------------------------------------------------------------------------- data
@@ -37,7 +70,8 @@ class DataConfig(Section):
     augment: list[dict[str, Any] | str] = Field(default_factory=list)
     # training split only: none | random | undersample | oversample | smote | class_weight
     sampling: str | dict[str, Any] = "none"  # or {name: random, fraction: 0.5}
-    options: dict[str, Any] = Field(default_factory=dict)  # source-specific (e.g. n_samples)
+    # the source's own options (e.g. n_samples), checked against its model in gradwise.data.options
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("augment")
     @classmethod
@@ -55,6 +89,17 @@ class DataConfig(Section):
         parse_sampling(spec)  # ConfigError naming data.sampling
         return spec
 
+    @field_validator("options")
+    @classmethod
+    def _options_of_the_source(
+        cls, options: dict[str, Any], info: ValidationInfo
+    ) -> dict[str, Any]:
+        from gradwise.data.options import check_options  # torch-free option models
+
+        if "source" in info.data:  # else the source itself is the error
+            check_options(info.data["source"], options)  # names data.options.<key>
+        return options
+
     @model_validator(mode="after")
     def _fractions_leave_training_data(self) -> DataConfig:
         if self.valid + self.test >= 0.95:
@@ -62,57 +107,6 @@ class DataConfig(Section):
                 f"valid + test must leave at least 5% for training, got {self.valid + self.test:g}"
             )
         return self
-
-
-# ------------------------------------------------------------------------------------- models
-class ModelBase(Section):
-    activation: Activation = "relu"
-    norm: Norm = "none"
-    dropout: Probability = 0.0
-    init: Init = "default"
-
-
-class MLPConfig(ModelBase):
-    kind: Literal["mlp"] = "mlp"
-    hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [256, 256])
-
-
-class CNN1dConfig(ModelBase):
-    kind: Literal["cnn1d"] = "cnn1d"
-    channels: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [32, 32, 64, 64, 128, 128]
-    )
-    kernel_size: Annotated[int, Field(ge=1)] = 3
-    pool_every: Annotated[int, Field(ge=0)] = 2  # max-pool by 2 after every N conv layers; 0: never
-    residual: bool = False  # add skip connections around pairs of conv layers
-    hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)  # dense layers on top
-    norm: Norm = "batch"
-
-
-class CNN2dConfig(CNN1dConfig):
-    kind: Literal["cnn2d"] = "cnn2d"  # type: ignore[assignment]
-    channels: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [32, 32, 64, 64])
-
-
-class RNNConfig(ModelBase):
-    kind: Literal["rnn"] = "rnn"
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
-    hidden_size: Annotated[int, Field(ge=1)] = 128
-    layers: Annotated[int, Field(ge=1)] = 1
-    bidirectional: bool = False
-    pooling: Literal["last", "mean"] = "last"  # how the sequence is summarised for the head
-    activation: Activation = "tanh"  # the plain-rnn cell's nonlinearity (tanh or relu)
-
-
-ModelConfig = Annotated[
-    MLPConfig | CNN1dConfig | CNN2dConfig | RNNConfig, Field(discriminator="kind")
-]
-MODEL_CONFIGS: dict[str, type[ModelBase]] = {
-    "mlp": MLPConfig,
-    "cnn1d": CNN1dConfig,
-    "cnn2d": CNN2dConfig,
-    "rnn": RNNConfig,
-}
 
 
 # -------------------------------------------------------------------------------------- train
@@ -178,16 +172,11 @@ class ReportConfig(Section):
     enabled: bool = True  # write report.html into the run directory after training
 
 
-# The compare section refers to ModelConfig and Section above, so it is imported after them.
-from gradwise.config.compare import CompareConfig  # noqa: E402
-from gradwise.config.tune import TuneConfig  # noqa: E402
-
-
 # ------------------------------------------------------------------------------- experiment
 class ExperimentConfig(Section):
     name: str = "experiment"
     seed: Annotated[int, Field(ge=0)] = 0
-    task: Literal["classification", "regression"] = "classification"
+    task: str = DEFAULT_TASK  # a paradigm from the task registry (gradwise.tasks)
     data: DataConfig
     model: ModelConfig = Field(default_factory=MLPConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
@@ -200,8 +189,20 @@ class ExperimentConfig(Section):
     @classmethod
     def _model_kind_defaults_to_mlp(cls, raw: Any) -> Any:
         if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
-            raw = {**raw, "model": {"kind": "mlp", **raw["model"]}}
+            raw = {**raw, "model": {"kind": DEFAULT_MODEL_KIND, **raw["model"]}}
         return raw
+
+    @field_validator("task")
+    @classmethod
+    def _registered_task(cls, value: str) -> str:
+        from gradwise.tasks import TASKS
+
+        if value not in TASKS:
+            raise ValueError(
+                f"unknown task '{value}'{did_you_mean(value, TASKS.names())}; "
+                f"choose from: {', '.join(TASKS.names())}"
+            )
+        return value
 
     @field_validator("name")
     @classmethod

@@ -6,8 +6,13 @@ conv blocks with pooling, AdamW, one-cycle) is the one `benchmarks/mnist1d_accur
 
 from __future__ import annotations
 
+import json
+
+from gradwise.config.models import MODEL_CONFIGS
 from gradwise.errors import ConfigError, did_you_mean
 
+# Hand-tuned model sections per kind (MODEL_CONFIGS lists the kinds); a kind without one starts
+# from its defaults (model_block).
 MODEL_BLOCKS = {
     "mlp": """\
 model:
@@ -51,7 +56,7 @@ model:
 """,
 }
 
-# (epochs, batch size, optimizer line, schedule line) per model kind
+# (epochs, batch size, optimizer line, schedule line) per model kind; DEFAULT_RECIPE otherwise
 TRAIN_RECIPES = {
     "mlp": (100, 128, "{name: adam, lr: 0.001, weight_decay: 0.0001}", "{name: constant}"),
     "cnn1d": (
@@ -68,12 +73,14 @@ TRAIN_RECIPES = {
     ),
     "rnn": (40, 128, "{name: adam, lr: 0.003}", "{name: cosine, warmup_epochs: 2}"),
 }
+DEFAULT_RECIPE = (20, 128, "{name: adam, lr: 0.001}", "{name: constant}")
 
 DEFAULT_MODEL = {"signal": "cnn1d", "image": "cnn2d", "tabular": "mlp"}
 
 
 def starting_config(dataset: str, model: str | None = None, target: str | None = None) -> str:
     from gradwise.data.catalog import BUILTIN_DATASETS
+    from gradwise.tasks import TASKS, task_for_targets
 
     info = next((d for d in BUILTIN_DATASETS if d["name"] == dataset), None)
     if info is None and ":" not in dataset and "." not in dataset:
@@ -82,17 +89,18 @@ def starting_config(dataset: str, model: str | None = None, target: str | None =
             f"init: unknown dataset '{dataset}'{did_you_mean(dataset, names)}; "
             "give a built-in name (see `gradwise datasets`) or a file path"
         )
-    info = info or {"kind": "tabular", "task": "classification"}
+    info = info or {"kind": "tabular", "targets": "labels"}
     model = model or DEFAULT_MODEL.get(info.get("kind", "tabular"), "mlp")
-    if model not in MODEL_BLOCKS:
+    if model not in MODEL_CONFIGS:
         raise ConfigError(
             f"init --model: unknown model '{model}'"
-            f"{did_you_mean(model, MODEL_BLOCKS)}; choose from: "
-            f"{', '.join(MODEL_BLOCKS)}"
+            f"{did_you_mean(model, MODEL_CONFIGS)}; choose from: "
+            f"{', '.join(MODEL_CONFIGS)}"
         )
-    task = info.get("task", "classification")
-    epochs, batch, optimizer, schedule = TRAIN_RECIPES[model]
-    loss = "cross_entropy" if task == "classification" else "mse"
+    task = task_for_targets(info.get("targets", "labels"))
+    epochs, batch, optimizer, schedule = TRAIN_RECIPES.get(model, DEFAULT_RECIPE)
+    loss = TASKS.get(task).default_loss
+    task_choices = " | ".join(TASKS.names())
     name = dataset.split(":")[-1].split("/")[-1].rsplit(".", 1)[0]
     target_line = (
         f"  target: {target or info.get('target') or 'label'}\n"
@@ -103,7 +111,7 @@ def starting_config(dataset: str, model: str | None = None, target: str | None =
 # gradwise experiment: {dataset} with {model}. Train it with: gradwise train THIS_FILE
 name: {name}-{model}
 seed: 0
-task: {task:<22}# classification | regression
+task: {task:<22}# {task_choices}
 data:
   source: {dataset}
 {target_line}  valid: 0.1                  # fractions of the whole data
@@ -111,7 +119,7 @@ data:
   scale: standard             # standard | minmax | none, fitted on the training split
   augment: []                 # per-batch, training only, e.g. [{{shift: 4}}, {{mixup: 0.2}}]
   sampling: none              # none | oversample | undersample | smote | class_weight | random
-{MODEL_BLOCKS[model]}train:
+{model_block(model)}train:
   epochs: {epochs}
   batch_size: {batch}             # an integer, or full (full-batch gradient descent)
   loss: {loss}
@@ -122,3 +130,12 @@ data:
   ema: null                   # e.g. 0.99: validate and keep a moving average of the weights
   device: auto                # auto | cpu | cuda
 """
+
+
+def model_block(kind: str) -> str:
+    """The ``model:`` section of a starting config: the hand-tuned one, else every default."""
+    if kind in MODEL_BLOCKS:
+        return MODEL_BLOCKS[kind]
+    defaults = MODEL_CONFIGS[kind]().model_dump(mode="json", exclude={"kind"})
+    keys = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in defaults.items())
+    return f"model:\n  kind: {kind}\n{keys}"

@@ -18,7 +18,7 @@ tune:
 
 Only the shape of each entry is checked here; that each key exists in the experiment schema
 and accepts the range is checked against the whole experiment before any trial runs
-(``gradwise.tune.space.check_space``).
+(``gradwise.tuning.space.check_space``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from gradwise.config.schema import Section
+from gradwise.config.errors import NestedProblem, first_problem
+from gradwise.config.sections import Section
 
 ParamType = Literal["float", "int", "categorical", "layers"]
 Choice = Any  # a YAML scalar, or a list/mapping (stored in the study as its JSON text)
@@ -151,7 +152,7 @@ class TuneConfig(Section):
             try:
                 checked[key] = ParamSpec.model_validate(entry)
             except ValidationError as exc:
-                raise ValueError(f"'{key}': {_first_problem(exc)}") from None
+                raise NestedProblem(first_problem(exc, ParamSpec, key)) from None
         return checked
 
     @field_validator("metric")
@@ -162,14 +163,3 @@ class TuneConfig(Section):
                 "must be a metric logged each epoch (valid_accuracy, valid_loss, train_loss, ...)"
             )
         return metric
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = f"unknown key; valid keys: {', '.join(ParamSpec.model_fields)}"
-    elif error["type"] == "literal_error":
-        message = f"must be one of {', '.join(SPEC_CHECKS)}, got {error.get('input')!r}"
-    return f"{where}: {message}" if where else message

@@ -15,13 +15,15 @@ import hashlib
 import json
 import os
 import random
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gradwise._io import atomic_write
-from gradwise.data.raw import BUILTINS, SOURCE_KINDS, RawData, lookup, take_options
+from gradwise.data.options import BUILTIN_OPTIONS, SKLEARN_OPTIONS, DigitsOptions, parse_options
+from gradwise.data.raw import BUILTINS, SOURCE_KINDS, RawData, lookup
 from gradwise.errors import DataError
 from gradwise.registry import Registry
 
@@ -37,16 +39,12 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "gradwise"
 
 
-def mnist1d_args(options: dict[str, Any]) -> dict[str, Any]:
-    """The default ``make_dataset`` arguments with ``data.options`` overrides applied."""
-    from mnist1d.data import get_dataset_args
-
-    defaults = get_dataset_args(as_dict=True)
-    defaults.pop("url", None)  # only get_dataset (the downloader) uses it
-    return take_options(options, defaults, "mnist1d")
+def mnist1d_args(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``make_dataset`` arguments: the defaults with ``data.options`` applied."""
+    return parse_options(BUILTIN_OPTIONS["mnist1d"], options).reader_args()
 
 
-def mnist1d_cache_path(options: dict[str, Any]) -> Path:
+def mnist1d_cache_path(options: Mapping[str, Any]) -> Path:
     """The cache file of MNIST-1D generated with ``data.options`` by this ``mnist1d`` version.
 
     Keyed by the options rather than the full argument set, so a cached dataset is found
@@ -102,15 +100,19 @@ def _mnist1d_arrays(options_json: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_mnist1d(options: dict[str, Any]) -> dict[str, np.ndarray]:
-    """MNIST-1D arrays (copies): x (n, 40) float32, y (n,) int64 and the fixed test split."""
-    arrays = _mnist1d_arrays(json.dumps(options, sort_keys=True, default=str))
+def load_mnist1d(options: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """MNIST-1D arrays (copies): x (n, 40) float32, y (n,) int64 and the fixed test split.
+
+    ``options`` are the ``make_dataset`` arguments given; the others keep their defaults."""
+    arrays = _mnist1d_arrays(json.dumps(dict(options), sort_keys=True, default=str))
     return {name: array.copy() for name, array in arrays.items()}
 
 
 @BUILTINS.register("mnist1d")
-def read_mnist1d(name: str, options: dict[str, Any], seed: int) -> RawData:
-    arrays = load_mnist1d(options)
+def read_mnist1d(name: str, options: Mapping[str, Any], seed: int) -> RawData:
+    given = parse_options(BUILTIN_OPTIONS[name], options)
+    # the cache is keyed by the options given, not by every argument (see mnist1d_cache_path)
+    arrays = load_mnist1d(given.given_args())
     # (n, 40) -> (n, 1, 40): one channel, so 1-D convolutions apply directly
     return RawData(
         source="mnist1d",
@@ -124,12 +126,12 @@ def read_mnist1d(name: str, options: dict[str, Any], seed: int) -> RawData:
 
 # ------------------------------------------------------------------------------ scikit-learn
 SKLEARN_SETS: Registry[str] = Registry("scikit-learn dataset", key="data.source")
-for _name in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
+for _name in SKLEARN_OPTIONS:
     SKLEARN_SETS.register(_name)(f"load_{_name}")
 
 
 @SOURCE_KINDS.register("sklearn")
-def read_sklearn(name: str, options: dict[str, Any], seed: int) -> RawData:
+def read_sklearn(name: str, options: Mapping[str, Any], seed: int) -> RawData:
     """``sklearn:NAME``: a bundled set as a table with a ``target`` column (class names as labels).
 
     ``sklearn:digits`` with ``data.options.as_image: true`` gives (n, 1, 8, 8) images in [0, 1].
@@ -137,11 +139,10 @@ def read_sklearn(name: str, options: dict[str, Any], seed: int) -> RawData:
     loader_name = lookup(SKLEARN_SETS, name, "scikit-learn dataset")  # before the slow import
     import sklearn.datasets
 
-    defaults = {"as_image": False} if name == "digits" else {}
-    opts = take_options(options, defaults, f"sklearn:{name}")
+    opts = parse_options(SKLEARN_OPTIONS[name], options)
     bunch = getattr(sklearn.datasets, loader_name)(as_frame=True)
     source = f"sklearn:{name}"
-    if opts.get("as_image"):
+    if isinstance(opts, DigitsOptions) and opts.as_image:
         images = np.asarray(bunch.images, dtype=np.float32)[:, None] / 16.0  # (n, 1, 8, 8)
         return RawData(source=source, x=images, y=np.asarray(bunch.target), input_kind="image")
     table = bunch.frame.copy()

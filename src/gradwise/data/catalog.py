@@ -2,7 +2,9 @@
 
 Plain literals only: importing this module must stay cheap (no numpy, pandas or scikit-learn).
 ``rows`` and ``features`` describe the source as read (input columns before encoding, or the
-flattened array size); ``classes`` is None for regression. A test checks them against the data.
+flattened array size); ``targets`` is the dataset's natural target kind (``labels`` or
+``values``, what ``load_splits`` takes); ``classes`` is None for values. A test checks them
+against the data.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "mnist1d",
         "kind": "signal",
-        "task": "classification",
+        "targets": "labels",
         "rows": 5000,
         "features": 40,
         "classes": 10,
@@ -24,7 +26,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "sklearn:digits",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1797,
         "features": 64,
         "classes": 10,
@@ -34,7 +36,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "sklearn:iris",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 150,
         "features": 4,
         "classes": 3,
@@ -44,7 +46,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "sklearn:wine",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 178,
         "features": 13,
         "classes": 3,
@@ -54,7 +56,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "sklearn:breast_cancer",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 569,
         "features": 30,
         "classes": 2,
@@ -64,7 +66,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "sklearn:diabetes",
         "kind": "tabular",
-        "task": "regression",
+        "targets": "values",
         "rows": 442,
         "features": 10,
         "classes": None,
@@ -74,7 +76,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "rdata:Ecdat/Hdma",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 2381,
         "features": 12,
         "classes": 2,
@@ -85,7 +87,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "rdata:COUNT/titanic",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1316,
         "features": 3,
         "classes": 2,
@@ -95,7 +97,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "rdata:Ecdat/Computers",
         "kind": "tabular",
-        "task": "regression",
+        "targets": "values",
         "rows": 6259,
         "features": 9,
         "classes": None,
@@ -105,7 +107,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "rdata:ggplot2/diamonds",
         "kind": "tabular",
-        "task": "regression",
+        "targets": "values",
         "rows": 53940,
         "features": 9,
         "classes": None,
@@ -115,7 +117,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "rdata:MASS/Boston",
         "kind": "tabular",
-        "task": "regression",
+        "targets": "values",
         "rows": 506,
         "features": 13,
         "classes": None,
@@ -125,7 +127,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "rdata:datasets/airquality",
         "kind": "tabular",
-        "task": "regression",
+        "targets": "values",
         "rows": 153,
         "features": 5,
         "classes": None,
@@ -136,7 +138,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "synthetic:classification",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1000,
         "features": 20,
         "classes": 2,
@@ -147,7 +149,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "synthetic:regression",
         "kind": "tabular",
-        "task": "regression",
+        "targets": "values",
         "rows": 1000,
         "features": 10,
         "classes": None,
@@ -158,7 +160,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "synthetic:moons",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1000,
         "features": 2,
         "classes": 2,
@@ -168,7 +170,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "synthetic:blobs",
         "kind": "tabular",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1000,
         "features": 2,
         "classes": 3,
@@ -178,7 +180,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "synthetic:signals",
         "kind": "signal",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1000,
         "features": 64,
         "classes": 4,
@@ -189,7 +191,7 @@ BUILTIN_DATASETS: list[dict[str, Any]] = [
     {
         "name": "synthetic:images",
         "kind": "image",
-        "task": "classification",
+        "targets": "labels",
         "rows": 1000,
         "features": 256,
         "classes": 4,

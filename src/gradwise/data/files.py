@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gradwise.data.raw import FILE_FORMATS, RawData, check_arrays, kind_of_shape, take_options
+from gradwise.data.options import FILE_OPTIONS, FOLDER_OPTIONS, CsvOptions, parse_options
+from gradwise.data.raw import FILE_FORMATS, RawData, check_arrays, kind_of_shape
 from gradwise.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-IMAGE_DEFAULTS: dict[str, Any] = {"image_size": 32, "channels": None}
 
 
 def check_file(path: Path, what: str) -> None:
@@ -39,15 +39,15 @@ def _checked_table(table: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 @FILE_FORMATS.register(".csv")
-def read_csv(name: str, options: dict[str, Any], seed: int) -> RawData:
+def read_csv(name: str, options: Mapping[str, Any], seed: int) -> RawData:
     path = Path(name)
     check_file(path, "a CSV file")
-    opts = take_options(options, {"sep": ","}, "CSV files")
+    opts = parse_options(CsvOptions, options)
     with path.open("rb") as handle:
         if b"\x00" in handle.read(8192):
             raise DataError(f"data.source: '{path}' looks like a binary file, expected CSV text")
     try:
-        table = pd.read_csv(path, sep=opts["sep"])
+        table = pd.read_csv(path, sep=opts.sep)
     except pd.errors.EmptyDataError as err:
         raise DataError(f"data.source: '{path}' has no header and no rows") from err
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as err:
@@ -57,10 +57,10 @@ def read_csv(name: str, options: dict[str, Any], seed: int) -> RawData:
 
 
 @FILE_FORMATS.register(".parquet")
-def read_parquet(name: str, options: dict[str, Any], seed: int) -> RawData:
+def read_parquet(name: str, options: Mapping[str, Any], seed: int) -> RawData:
     path = Path(name)
     check_file(path, "a Parquet file")
-    take_options(options, {}, "Parquet files")
+    parse_options(FILE_OPTIONS[".parquet"], options)
     try:
         table = pd.read_parquet(path)
     except Exception as err:  # pyarrow raises its own types (ArrowInvalid, ...)
@@ -73,11 +73,11 @@ FILE_FORMATS.register(".pq")(read_parquet)
 
 
 @FILE_FORMATS.register(".npz")
-def read_npz(name: str, options: dict[str, Any], seed: int, need_y: bool = True) -> RawData:
+def read_npz(name: str, options: Mapping[str, Any], seed: int, need_y: bool = True) -> RawData:
     """Arrays ``x`` and ``y`` (and optionally ``x_test``/``y_test``) from a NumPy ``.npz``."""
     path = Path(name)
     check_file(path, "a NumPy .npz file")
-    take_options(options, {}, "NPZ files")
+    parse_options(FILE_OPTIONS[".npz"], options)
     if not zipfile.is_zipfile(path):
         raise DataError(f"data.source: cannot read '{path}' as .npz: not a zip archive of arrays")
     try:
@@ -139,8 +139,6 @@ def _read_images(files: list[Path], size: tuple[int, int], mode: str) -> np.ndar
 
 def _image_mode(files: list[Path], channels: int | None) -> str:
     if channels is not None:
-        if channels not in (1, 3):
-            raise DataError(f"data.options.channels: expected 1 or 3, found {channels!r}")
         return "L" if channels == 1 else "RGB"
     from PIL import Image
 
@@ -155,12 +153,11 @@ def _image_mode(files: list[Path], channels: int | None) -> str:
 
 
 def read_image_folder(folder: Path, options: Mapping[str, Any], need_y: bool = True) -> RawData:
-    """Images under ``folder/<class>/`` (or directly in ``folder`` when ``need_y`` is false)."""
-    opts = take_options(options, IMAGE_DEFAULTS, "image folders", strict=need_y)
-    size = opts["image_size"]
-    size = (size, size) if isinstance(size, int) else tuple(size)
-    if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
-        raise DataError(f"data.options.image_size: expected a positive int or [h, w], got {size}")
+    """Images under ``folder/<class>/`` (or directly in ``folder`` when ``need_y`` is false);
+    without ``need_y`` (new inputs), options for other sources are ignored."""
+    opts = parse_options(FOLDER_OPTIONS, options, strict=need_y)
+    size = opts.image_size
+    size = (size, size) if isinstance(size, int) else size
     class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and _image_files(p))
     files: list[Path] = []
     labels: list[str] = []
@@ -175,7 +172,7 @@ def read_image_folder(folder: Path, options: Mapping[str, Any], need_y: bool = T
             f"data.source: image folder '{folder}' has no sub-folders with images "
             f"({', '.join(IMAGE_SUFFIXES)}); expected one sub-folder per class"
         )
-    x = _read_images(files, size, _image_mode(files, opts["channels"]))
+    x = _read_images(files, size, _image_mode(files, opts.channels))
     y = np.asarray(labels, dtype=object) if labels else None
     return RawData(source=str(folder), x=x, y=y, input_kind="image")
 
@@ -196,7 +193,8 @@ def read_input_file(path: str | Path, options: Mapping[str, Any] | None = None) 
         raise unknown_extension(path)
     if suffix == ".npz":
         return read_npz(str(path), {}, 0, need_y=False)
-    return FILE_FORMATS.get(suffix)(str(path), {k: v for k, v in options.items() if k == "sep"}, 0)
+    file_options = parse_options(FILE_OPTIONS[suffix], options, strict=False).reader_args()
+    return FILE_FORMATS.get(suffix)(str(path), file_options, 0)
 
 
 def unknown_extension(path: Path) -> DataError:

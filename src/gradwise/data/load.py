@@ -1,7 +1,10 @@
 """From ``data:`` to arrays: read the source, split by seed, fit preprocessing on train only.
 
 ``load_splits`` is what the engine calls; it returns float32 features and encoded targets for
-the three splits, the fitted :class:`Preprocessor` and a JSON-able dataset profile.
+the three splits, the fitted :class:`Preprocessor` and a JSON-able dataset profile. What the
+targets are is the caller's *target kind*: ``"labels"`` (class labels: a stratified split, int64
+class indices), ``"values"`` (numbers, standardized unless ``options.scale_target`` is false) or
+None (no targets: features only, ``y_*`` are None).
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ from gradwise.errors import DataError, did_you_mean
 
 @dataclass
 class Splits:
-    """Model-ready arrays: x float32 (n, *feature_shape); y int64 (n,) or float32 (n,) / (n, k)."""
+    """Model-ready arrays: x float32 (n, *feature_shape); y int64 (n,) for labels, float32 (n,)
+    / (n, k) for values, None without targets."""
 
     x_train: np.ndarray
-    y_train: np.ndarray
+    y_train: np.ndarray | None
     x_valid: np.ndarray
-    y_valid: np.ndarray
+    y_valid: np.ndarray | None
     x_test: np.ndarray
-    y_test: np.ndarray
+    y_test: np.ndarray | None
     preprocessor: Preprocessor  # fitted on the training split only
     profile: dict[str, Any]  # JSON-able description of the dataset and the splits
     # rows of the source in each split ("test" indexes the source's fixed test split if any)
@@ -44,36 +48,45 @@ class Examples:
     """Inputs and targets of a source, before splitting."""
 
     features: pd.DataFrame | np.ndarray
-    targets: np.ndarray  # (n,) or (n, k), labels or numbers as read
+    targets: np.ndarray | None  # (n,) or (n, k), labels or numbers as read; None: not wanted
     target_names: list[str] | None
     test_features: np.ndarray | None = None  # a fixed test split (arrays only)
     test_targets: np.ndarray | None = None
 
 
-def load_splits(data: DataConfig, task: str, seed: int) -> Splits:
-    """Read ``data.source``, split it (by ``seed``; stratified for classification), fit the
-    preprocessing on the training split and transform all three splits."""
-    return splits_from_raw(read_source(data, seed), data, task, seed)
+def load_splits(data: DataConfig, targets: str | None, seed: int) -> Splits:
+    """Read ``data.source``, split it (by ``seed``; stratified when ``targets`` is
+    ``"labels"``), fit the preprocessing on the training split and transform all three splits.
+
+    ``targets`` is the target kind: ``"labels"``, ``"values"`` or None (no targets)."""
+    return splits_from_raw(read_source(data, seed), data, targets, seed)
 
 
-def examples_of(raw: RawData, data: DataConfig) -> Examples:
-    """Pick the input columns and the target column(s) of a table, or the arrays x/y."""
+def examples_of(raw: RawData, data: DataConfig, targets: str | None) -> Examples:
+    """Pick the input columns and the target column(s) of a table, or the arrays x/y.
+
+    Without targets (``targets=None``) an array source's ``y`` is ignored, and a table's target
+    column(s), when named or known, are still left out of the inputs but not returned."""
+    wanted = targets is not None
     if raw.table is None:
         if data.features is not None:
             raise DataError(
                 f"data.features: selects table columns, but '{raw.source}' holds arrays"
             )
-        assert raw.x is not None and raw.y is not None, "array sources give x and y"
+        assert raw.x is not None, "array sources give x"
+        if not wanted:
+            return Examples(raw.x, None, None, raw.x_test)
+        assert raw.y is not None, "array sources read for targets give y"
         return Examples(raw.x, raw.y, None, raw.x_test, raw.y_test)
     table = raw.table
     columns = [str(c) for c in table.columns]
     target = data.target if data.target is not None else raw.default_target
-    if target is None:
+    if target is None and wanted:
         raise DataError(
             f"data.target: required for the table '{raw.source}': name the label column "
             f"(columns: {', '.join(columns)})"
         )
-    names = [target] if isinstance(target, str) else list(target)
+    names = [] if target is None else [target] if isinstance(target, str) else list(target)
     for name in [*names, *(data.features or [])]:
         if name not in table.columns:
             key = "data.target" if name in names else "data.features"
@@ -85,12 +98,17 @@ def examples_of(raw: RawData, data: DataConfig) -> Examples:
     overlap = [c for c in chosen if c in names]
     if overlap:
         raise DataError(f"data.features: {overlap} is also the target; a target is not an input")
+    inputs = table[chosen].reset_index(drop=True)
+    if not wanted:
+        return Examples(inputs, None, None)
     values = table[names[0]].to_numpy() if len(names) == 1 else table[names].to_numpy()
-    return Examples(table[chosen].reset_index(drop=True), values, names)
+    return Examples(inputs, values, names)
 
 
 def _drop_missing_targets(examples: Examples, source: str) -> tuple[Examples, np.ndarray]:
     """Drop rows without a target (with a warning); also give the source rows that were kept."""
+    if examples.targets is None:
+        return examples, np.arange(len(examples.features))
     targets = np.asarray(examples.targets, dtype=object)
     missing = pd.DataFrame(targets.reshape(len(targets), -1)).isna().any(axis=1).to_numpy()
     kept = np.flatnonzero(~missing)
@@ -113,11 +131,12 @@ def _rows(features: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFram
     return features[index]
 
 
-def splits_from_raw(raw: RawData, data: DataConfig, task: str, seed: int) -> Splits:
+def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: int) -> Splits:
     """:func:`load_splits` for data already read."""
-    examples, kept = _drop_missing_targets(examples_of(raw, data), raw.source)
+    examples, kept = _drop_missing_targets(examples_of(raw, data, targets), raw.source)
     n, n_dropped = len(kept), len(raw) - len(kept)
-    TargetEncoder.fit(examples.targets, task, examples.target_names)  # whole-data checks first
+    if targets is not None:  # whole-data checks first
+        TargetEncoder.fit(examples.targets, targets, examples.target_names)
     n_fixed = 0 if examples.test_features is None else len(examples.test_features)
     n_valid, n_test = split_sizes(n, data.valid, data.test, n_fixed)
     if n - n_valid - n_test < 2:
@@ -125,7 +144,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, task: str, seed: int) -> Spl
             f"data: '{raw.source}' has {n} rows, too few for "
             f"valid={data.valid} and test={data.test}"
         )
-    stratify = task == "classification"
+    stratify = targets == "labels"
     if stratify:
         codes = pd.factorize(pd.Series(label_list(examples.targets, as_text=True)))[0]
         train, valid, test = stratified_split(codes, n_valid, n_test, seed)
@@ -133,11 +152,15 @@ def splits_from_raw(raw: RawData, data: DataConfig, task: str, seed: int) -> Spl
         train, valid, test = plain_split(n, n_valid, n_test, seed)
 
     scale_target = bool(data.options.get("scale_target", GENERIC_OPTIONS["scale_target"]))
-    features, targets = examples.features, examples.targets
+    features, values = examples.features, examples.targets
+
+    def rows_of(y: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+        return None if y is None else y[index]
+
     pre = Preprocessor.fit(
         _rows(features, train),
-        targets[train],
-        task=task,
+        rows_of(values, train),
+        targets=targets,
         scale=data.scale,
         target_names=examples.target_names,
         scale_target=scale_target,
@@ -145,14 +168,15 @@ def splits_from_raw(raw: RawData, data: DataConfig, task: str, seed: int) -> Spl
     if examples.test_features is not None:  # the source's fixed test split
         test_x, test_y = examples.test_features, examples.test_targets
     else:
-        test_x, test_y = _rows(features, test), targets[test]
+        test_x, test_y = _rows(features, test), rows_of(values, test)
 
-    def encode(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def encode(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray | None]:
         # a rare category may be missing from the training rows: all-zero, with a warning
-        return pre.transform_features(x, warn_missing=False, unseen="zeros"), pre.encode_target(y)
+        encoded = pre.transform_features(x, warn_missing=False, unseen="zeros")
+        return encoded, None if targets is None else pre.encode_target(y)
 
-    x_train, y_train = encode(_rows(features, train), targets[train])
-    x_valid, y_valid = encode(_rows(features, valid), targets[valid])
+    x_train, y_train = encode(_rows(features, train), rows_of(values, train))
+    x_valid, y_valid = encode(_rows(features, valid), rows_of(values, valid))
     x_test, y_test = encode(test_x, test_y)
     missing = _missing_values(features)
     imputed = [name for name in missing if name in {s["name"] for s in pre.columns or []}]
@@ -164,11 +188,12 @@ def splits_from_raw(raw: RawData, data: DataConfig, task: str, seed: int) -> Spl
         )
     profile = build_profile(
         raw,
-        task,
+        targets,
         pre,
         missing,
         n_dropped,
         stratify,
+        {"train": len(x_train), "valid": len(x_valid), "test": len(x_test)},
         (y_train, y_valid, y_test),
         fixed_test=n_fixed > 0,
     )
@@ -187,25 +212,27 @@ def _missing_values(features: pd.DataFrame | np.ndarray) -> dict[str, int]:
 
 def build_profile(
     raw: RawData,
-    task: str,
+    targets: str | None,
     pre: Preprocessor,
     missing: dict[str, int],
     n_dropped: int,
     stratified: bool,
-    targets: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sizes: dict[str, int],
+    encoded: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None],
     fixed_test: bool,
 ) -> dict[str, Any]:
-    """The dataset profile (JSON-able): size, dimensionality, columns, missing values, classes."""
+    """The dataset profile (JSON-able): size, dimensionality, columns, missing values, classes.
+
+    ``sizes`` are the rows per split; ``encoded`` the encoded targets of train/valid/test."""
     columns = pre.columns or []
-    sizes = {name: len(y) for name, y in zip(("train", "valid", "test"), targets, strict=True)}
     profile: dict[str, Any] = {
         "source": raw.source,
-        "task": task,
+        "targets": targets,
         "input_kind": pre.input_kind,
         "rows": sum(sizes.values()),
         "features": int(np.prod(pre.feature_shape)),
         "feature_shape": list(pre.feature_shape),
-        "target": pre.target.names,
+        "target": None if pre.target is None else pre.target.names,
         "numeric_columns": [c["name"] for c in columns if c["kind"] == "numeric"],
         "categorical_columns": [c["name"] for c in columns if c["kind"] == "categorical"],
         "dropped_columns": list(pre.dropped_columns),
@@ -218,7 +245,7 @@ def build_profile(
     if pre.classes is not None:
         counts = {
             name: np.bincount(y, minlength=len(pre.classes)).tolist()
-            for name, y in zip(("train", "valid", "test"), targets, strict=True)
+            for name, y in zip(("train", "valid", "test"), encoded, strict=True)
         }
         train_counts = np.asarray(counts["train"])
         profile["classes"] = pre.classes

@@ -20,18 +20,18 @@ from gradwise.data.raw import RawData, kind_of_shape
 from gradwise.data.targets import TargetEncoder
 from gradwise.errors import CheckpointError, DataError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the target kind ("targets") instead of the task name; 1 still loads
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass
 class Preprocessor:
     """Feature encoding and scaling plus target encoding, fitted on the training split."""
 
-    task: str  # classification | regression
     feature_shape: tuple[int, ...]  # one example after encoding, e.g. (12,), (1, 40), (3, 32, 32)
     input_kind: str  # tabular | signal | image
     scale: str  # standard | minmax | none
-    target: TargetEncoder
+    target: TargetEncoder | None  # None: no targets (features only)
     columns: list[tabular.ColumnSpec] | None = None  # tables: one spec per kept input column
     dropped_columns: list[str] = field(default_factory=list)  # constant in training
     offset: list[float] | None = None  # arrays: per feature (n, f) or per channel (n, c, ...)
@@ -42,15 +42,23 @@ class Preprocessor:
     def fit(
         cls,
         features: pd.DataFrame | np.ndarray,
-        targets: np.ndarray,
+        target_values: np.ndarray | None = None,
         *,
-        task: str,
+        targets: str | None,
         scale: str = "standard",
         target_names: list[str] | None = None,
         scale_target: bool = True,
     ) -> Preprocessor:
-        """Fit on training features (a table or an (n, ...) array) and training targets."""
-        target = TargetEncoder.fit(targets, task, target_names, scale_target)
+        """Fit on training features (a table or an (n, ...) array) and training targets.
+
+        ``targets`` is the target kind: ``"labels"``, ``"values"``, or None for no targets
+        (``target_values`` is then ignored).
+        """
+        target = None
+        if targets is not None:
+            if target_values is None:
+                raise DataError(f"targets: {targets!r} needs target values, found none")
+            target = TargetEncoder.fit(target_values, targets, target_names, scale_target)
         if isinstance(features, pd.DataFrame):
             columns, dropped = tabular.fit_columns(features, scale)
             width = len(tabular.feature_names(columns))
@@ -59,13 +67,12 @@ class Preprocessor:
                     "no usable feature columns: every input column is constant in training "
                     f"({', '.join(dropped) or 'none given'})"
                 )
-            return cls(task, (width,), "tabular", scale, target, columns, dropped)
+            return cls((width,), "tabular", scale, target, columns, dropped)
         x = np.asarray(features, dtype=np.float64)
         _check_finite(x, "x")
         axis = 0 if x.ndim == 2 else (0, *range(2, x.ndim))  # per feature / per channel
         offset, factor = tabular.scale_stats(x, scale, axis)
         return cls(
-            task,
             tuple(x.shape[1:]),
             kind_of_shape(x.shape[1:]),
             scale,
@@ -86,14 +93,19 @@ class Preprocessor:
         return [f"x{i}" for i in range(int(np.prod(self.feature_shape)))]
 
     @property
+    def target_kind(self) -> str | None:
+        """``"labels"``, ``"values"``, or None when fitted without targets."""
+        return None if self.target is None else self.target.kind
+
+    @property
     def classes(self) -> list[Any] | None:
-        """Class labels (JSON scalars) in index order; None for regression."""
-        return self.target.classes
+        """Class labels (JSON scalars) in index order; None for values or no targets."""
+        return None if self.target is None else self.target.classes
 
     @property
     def n_outputs(self) -> int:
-        """Model outputs: one per class, or one per regression target."""
-        return self.target.n_outputs
+        """Target outputs: one per class, or one per value target; 0 without targets."""
+        return 0 if self.target is None else self.target.n_outputs
 
     def transform_features(
         self,
@@ -162,14 +174,22 @@ class Preprocessor:
     # ---------------------------------------------------------------------------- targets
     def encode_target(self, values: Any) -> np.ndarray:
         """Labels → int64 class indices, or numbers → standardized float32 (n,) / (n, k)."""
-        return self.target.encode(values)
+        return self._encoder("encode targets").encode(values)
 
     def decode_predictions(self, outputs: np.ndarray) -> np.ndarray:
-        """Class labels from indices or scores (n, classes); regression values un-standardized."""
-        return self.target.decode(outputs)
+        """Class labels from indices or scores (n, classes); values un-standardized."""
+        return self._encoder("decode predictions").decode(outputs)
+
+    def _encoder(self, action: str) -> TargetEncoder:
+        if self.target is None:
+            raise DataError(f"cannot {action}: this preprocessing was fitted without targets")
+        return self.target
 
     def targets_of(self, raw: RawData) -> np.ndarray | None:
-        """The target values in a file read for evaluate (None when it has no targets)."""
+        """The target values in a file read for evaluate (None when it has no targets, or
+        when the preprocessing was fitted without targets)."""
+        if self.target is None:
+            return None
         if raw.table is None:
             return raw.y
         names = self.target.names or []
@@ -188,11 +208,11 @@ class Preprocessor:
         """Plain JSON types only; :meth:`from_dict` restores an identical preprocessor."""
         return {
             "version": FORMAT_VERSION,
-            "task": self.task,
+            "targets": self.target_kind,
             "feature_shape": list(self.feature_shape),
             "input_kind": self.input_kind,
             "scale": self.scale,
-            "target": self.target.to_dict(),
+            "target": None if self.target is None else self.target.to_dict(),
             "columns": self.columns,
             "dropped_columns": list(self.dropped_columns),
             "offset": self.offset,
@@ -201,18 +221,27 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
-        if not isinstance(d, dict) or d.get("version") != FORMAT_VERSION:
+        """Restore :meth:`to_dict`'s output; version 1 files (a task name, always a target)
+        load too, the target kind read from the stored encoder."""
+        if not isinstance(d, dict) or d.get("version") not in READABLE_VERSIONS:
             found = d.get("version") if isinstance(d, dict) else type(d).__name__
             raise CheckpointError(
-                f"preprocess.json: expected format version {FORMAT_VERSION}, found {found!r}"
+                f"preprocess.json: expected format version {FORMAT_VERSION} (or older: "
+                f"{', '.join(map(str, READABLE_VERSIONS[:-1]))}), found {found!r}"
             )
         try:
+            target = None if d["target"] is None else TargetEncoder.from_dict(d["target"])
+            kind = target.kind if target is not None else None
+            if d["version"] >= 2 and d["targets"] != kind:
+                raise CheckpointError(
+                    f"preprocess.json: 'targets' is {d['targets']!r} but the stored target "
+                    f"encoder is for {kind!r}"
+                )
             return cls(
-                task=d["task"],
                 feature_shape=tuple(d["feature_shape"]),
                 input_kind=d["input_kind"],
                 scale=d["scale"],
-                target=TargetEncoder.from_dict(d["target"]),
+                target=target,
                 columns=d["columns"],
                 dropped_columns=list(d["dropped_columns"]),
                 offset=d["offset"],

@@ -2,7 +2,9 @@
 
 A source is a function ``read(name, options, seed) -> RawData``; it is registered under the
 prefix of ``data.source`` (``sklearn:``, ``rdata:``, ``synthetic:``), under a built-in name
-(``mnist1d``) or under a file extension (``.csv``). Resolution lives in :mod:`.sources`.
+(``mnist1d``) or under a file extension (``.csv``), and reads ``options`` (``data.options``) as
+the model :mod:`.options` declares for it under the same name. Resolution lives in
+:mod:`.options` and :mod:`.sources`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from gradwise.data.options import SourceOptions
 from gradwise.errors import DataError, did_you_mean
 from gradwise.registry import Registry
 
@@ -21,8 +24,10 @@ if TYPE_CHECKING:
 
 InputKind = Literal["tabular", "signal", "image"]
 
-# Options read by load_splits/preprocessing, not by a source; sources never see them.
-GENERIC_OPTIONS: dict[str, Any] = {"scale_target": True}
+# Options read by load_splits/preprocessing, not by a source (every source accepts them).
+GENERIC_OPTIONS: dict[str, Any] = {
+    name: field.default for name, field in SourceOptions.model_fields.items()
+}
 
 
 @dataclass
@@ -53,7 +58,7 @@ class RawData:
         return 0 if self.x is None else len(self.x)
 
 
-SourceReader = Callable[[str, dict[str, Any], int], RawData]
+SourceReader = Callable[[str, Mapping[str, Any], int], RawData]
 
 # data.source "PREFIX:NAME" → reader of NAME
 SOURCE_KINDS: Registry[SourceReader] = Registry("source kind", key="data.source")
@@ -71,21 +76,6 @@ def lookup(registry: Registry[Any], name: str, what: str) -> Any:
             f"choose from: {', '.join(registry.names())}"
         )
     return registry.get(name)
-
-
-def take_options(
-    options: Mapping[str, Any], defaults: Mapping[str, Any], where: str, strict: bool = True
-) -> dict[str, Any]:
-    """Merge ``options`` over ``defaults``; an unknown option is a DataError when ``strict``."""
-    unknown = [k for k in options if k not in defaults and k not in GENERIC_OPTIONS]
-    if unknown and strict:
-        name = unknown[0]
-        accepted = ", ".join(sorted(defaults)) or "none"
-        raise DataError(
-            f"data.options: unknown option '{name}' for {where}"
-            f"{did_you_mean(name, defaults)}; accepted: {accepted}"
-        )
-    return {**defaults, **{k: v for k, v in options.items() if k in defaults}}
 
 
 def check_arrays(

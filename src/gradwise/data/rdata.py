@@ -13,12 +13,14 @@ import functools
 import importlib.util
 import io
 import tarfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from gradwise.data.raw import SOURCE_KINDS, RawData, take_options
+from gradwise.data.options import RDATA_OPTIONS, parse_options
+from gradwise.data.raw import SOURCE_KINDS, RawData
 from gradwise.errors import DataError, did_you_mean
 
 INDEX_MEMBER = "resources/rdata/datasets.csv"
@@ -105,9 +107,9 @@ def read_rdata_table(full_name: str) -> pd.DataFrame:
 
 
 @SOURCE_KINDS.register("rdata")
-def read_rdata(name: str, options: dict[str, Any], seed: int) -> RawData:
+def read_rdata(name: str, options: Mapping[str, Any], seed: int) -> RawData:
     full_name = resolve_rdata_name(name)
-    take_options(options, {}, f"rdata:{full_name}")
+    parse_options(RDATA_OPTIONS, options)
     return RawData(source=f"rdata:{full_name}", table=read_rdata_table(full_name))
 
 

@@ -6,94 +6,79 @@ Tabular generators (scikit-learn's ``make_*``) give a table with columns ``x0..`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gradwise.data.raw import SOURCE_KINDS, RawData, lookup, take_options
+from gradwise.data.options import SYNTHETIC_OPTIONS, SourceOptions, parse_options
+from gradwise.data.raw import SOURCE_KINDS, RawData, lookup
 from gradwise.errors import DataError
 from gradwise.registry import Registry
 
 Generator = Callable[[dict[str, Any], int], RawData]
-GENERATORS: Registry[tuple[dict[str, Any], Generator]] = Registry("synthetic dataset")
+GENERATORS: Registry[tuple[type[SourceOptions], Generator]] = Registry("synthetic dataset")
 
 
-def generator(name: str, **defaults: Any) -> Callable[[Generator], Generator]:
-    """Register ``make(options, seed) -> RawData`` under ``name`` with its option defaults."""
-
-    def add(make: Generator) -> Generator:
-        GENERATORS.register(name)((defaults, make))
-        return make
-
-    return add
+def generator(make: Generator) -> Generator:
+    """Register ``make_NAME(options, seed) -> RawData`` under ``NAME``; its options (and their
+    defaults) are ``SYNTHETIC_OPTIONS[NAME]`` in :mod:`.options`."""
+    name = make.__name__.removeprefix("make_")
+    GENERATORS.register(name)((SYNTHETIC_OPTIONS[name], make))
+    return make
 
 
 @SOURCE_KINDS.register("synthetic")
-def read_synthetic(name: str, options: dict[str, Any], seed: int) -> RawData:
-    defaults, make = lookup(GENERATORS, name, "synthetic dataset")
-    opts = take_options(options, defaults, f"synthetic:{name}")
+def read_synthetic(name: str, options: Mapping[str, Any], seed: int) -> RawData:
+    model, make = lookup(GENERATORS, name, "synthetic dataset")
+    opts = parse_options(model, options).reader_args()
     try:
         return make(opts, seed)
     except (TypeError, ValueError) as err:  # bad option values, reported by the generator
         raise DataError(f"data.options: synthetic:{name} rejected {opts}: {err}") from err
 
 
-def _table(x: np.ndarray, y: np.ndarray, name: str) -> RawData:
+def _table(x: np.ndarray, y: np.ndarray, source: str) -> RawData:
     columns = {f"x{i}": x[:, i] for i in range(x.shape[1])}
     if y.ndim == 2 and y.shape[1] > 1:
         targets = [f"target{j}" for j in range(y.shape[1])]
         columns.update({t: y[:, j] for j, t in enumerate(targets)})
-        return RawData(
-            source=f"synthetic:{name}", table=pd.DataFrame(columns), default_target=targets
-        )
+        return RawData(source=source, table=pd.DataFrame(columns), default_target=targets)
     columns["target"] = y.reshape(len(y))
-    return RawData(source=f"synthetic:{name}", table=pd.DataFrame(columns), default_target="target")
+    return RawData(source=source, table=pd.DataFrame(columns), default_target="target")
 
 
-@generator(
-    "classification",
-    n_samples=1000,
-    n_features=20,
-    n_informative=5,
-    n_redundant=2,
-    n_classes=2,
-    weights=None,
-    class_sep=1.0,
-    flip_y=0.01,
-)
+@generator
 def make_classification(opts: dict[str, Any], seed: int) -> RawData:
     from sklearn.datasets import make_classification
 
     x, y = make_classification(**opts, random_state=seed)
-    return _table(x, y, "classification")
+    return _table(x, y, "synthetic:classification")
 
 
-@generator(
-    "regression", n_samples=1000, n_features=10, n_informative=5, n_targets=1, noise=10.0, bias=0.0
-)
+@generator
 def make_regression(opts: dict[str, Any], seed: int) -> RawData:
     from sklearn.datasets import make_regression
 
     x, y = make_regression(**opts, random_state=seed)
-    return _table(x, y, "regression")
+    return _table(x, y, "synthetic:regression")
 
 
-@generator("moons", n_samples=1000, noise=0.2)
+@generator
 def make_moons(opts: dict[str, Any], seed: int) -> RawData:
     from sklearn.datasets import make_moons
 
     x, y = make_moons(**opts, random_state=seed)
-    return _table(x, y, "moons")
+    return _table(x, y, "synthetic:moons")
 
 
-@generator("blobs", n_samples=1000, n_features=2, centers=3, cluster_std=1.0)
+@generator
 def make_blobs(opts: dict[str, Any], seed: int) -> RawData:
     from sklearn.datasets import make_blobs
 
     x, y = make_blobs(**opts, random_state=seed)
-    return _table(x, y, "blobs")
+    return _table(x, y, "synthetic:blobs")
 
 
 def _labels(rng: np.random.Generator, n: int, names: list[str], weights: Any) -> np.ndarray:
@@ -114,7 +99,7 @@ WAVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-@generator("signals", n_samples=1000, length=64, n_classes=4, noise=0.3, weights=None)
+@generator
 def make_signals(opts: dict[str, Any], seed: int) -> RawData:
     """Waveform classification: sine/square/sawtooth/triangle with random frequency and phase."""
     if not 2 <= opts["n_classes"] <= len(WAVES):
@@ -139,7 +124,7 @@ def make_signals(opts: dict[str, Any], seed: int) -> RawData:
 BARS = ("horizontal", "vertical", "diagonal", "antidiagonal")
 
 
-@generator("images", n_samples=1000, size=16, n_classes=4, noise=0.2, weights=None)
+@generator
 def make_images(opts: dict[str, Any], seed: int) -> RawData:
     """Oriented-bar images: which way does the bright bar run? Random position and width."""
     if not 2 <= opts["n_classes"] <= len(BARS):

@@ -1,7 +1,8 @@
-"""Target encoding: class labels ↔ indices, regression values ↔ standardized values.
+"""Target encoding by target kind: class labels ↔ indices, numeric values ↔ standardized values.
 
-Classification labels become indices into the sorted unique training labels (``classes``).
-Regression targets are standardized with the training mean and standard deviation::
+``"labels"`` become indices into the sorted unique training labels (``classes``).
+``"values"`` (one or several numeric columns) are standardized with the training mean and
+standard deviation::
 
     encoded = (y - mean) / std          decoded = outputs * std + mean
 """
@@ -16,6 +17,8 @@ import pandas as pd
 
 from gradwise.data.tabular import json_scalar, sort_key
 from gradwise.errors import DataError
+
+TARGET_KINDS = ("labels", "values")  # and None: no targets (features only)
 
 
 def _where(names: list[str] | None) -> str:
@@ -58,19 +61,20 @@ def numeric_targets(values: Any, names: list[str] | None) -> np.ndarray:
 
 @dataclass
 class TargetEncoder:
-    task: str  # classification | regression
+    kind: str  # labels | values
     names: list[str] | None  # target column names (tables); None for arrays
-    classes: list[Any] | None = None  # classification: labels in index order
-    mean: list[float] | None = None  # regression: per target
+    classes: list[Any] | None = None  # labels: in index order
+    mean: list[float] | None = None  # values: per target
     std: list[float] | None = None
-    width: int = 1  # regression: number of targets (k); 1 gives (n,) arrays
+    width: int = 1  # values: number of targets (k); 1 gives (n,) arrays
 
     @classmethod
     def fit(
-        cls, values: Any, task: str, names: list[str] | None = None, scale: bool = True
+        cls, values: Any, kind: str, names: list[str] | None = None, scale: bool = True
     ) -> TargetEncoder:
+        """Fit on training targets of ``kind`` (``"labels"`` or ``"values"``)."""
         array = np.asarray(values)
-        if task == "classification":
+        if kind == "labels":
             if array.ndim == 2 and array.shape[1] > 1:
                 raise DataError(
                     f"{_where(names)}: classification takes one target column, found "
@@ -85,15 +89,18 @@ class TargetEncoder:
                 raise DataError(
                     f"{_where(names)}: classification needs at least 2 classes, found only {found}"
                 )
-            return cls(task, names, classes=classes)
-        if task != "regression":
-            raise DataError(f"task: the data layer serves classification or regression, not {task}")
+            return cls(kind, names, classes=classes)
+        if kind != "values":
+            raise DataError(
+                f"targets: expected one of {', '.join(map(repr, TARGET_KINDS))} or None, "
+                f"found {kind!r}"
+            )
         y = numeric_targets(array, names)
         mean, std = np.nanmean(y, axis=0), np.nanstd(y, axis=0)
         if not scale:
             mean, std = np.zeros_like(mean), np.ones_like(std)
         std = np.where(std > 0, std, 1.0)
-        return cls(task, names, mean=mean.tolist(), std=std.tolist(), width=y.shape[1])
+        return cls(kind, names, mean=mean.tolist(), std=std.tolist(), width=y.shape[1])
 
     @property
     def n_outputs(self) -> int:
@@ -140,7 +147,7 @@ class TargetEncoder:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "task": self.task,
+            "kind": self.kind,
             "names": self.names,
             "classes": self.classes,
             "mean": self.mean,
@@ -150,4 +157,6 @@ class TargetEncoder:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TargetEncoder:
-        return cls(d["task"], d["names"], d["classes"], d["mean"], d["std"], d["width"])
+        # files written before target kinds store a task name instead: the encoder tells
+        kind = d.get("kind") or ("labels" if d["classes"] is not None else "values")
+        return cls(kind, d["names"], d["classes"], d["mean"], d["std"], d["width"])

@@ -84,7 +84,14 @@ def activation_stats(output: torch.Tensor, family: str, unit_dim: int) -> torch.
 
 
 class DiagnosticsCollector(Callback):
-    """Samples per-layer statistics every ``every`` optimizer steps into ``path`` (JSON lines)."""
+    """Samples per-layer statistics every ``every`` training steps into ``path`` (JSON lines).
+
+    A step that updates several optimizers (a GAN's discriminator, then its generator) is
+    sampled at each update: a layer's gradient norm is the one of the update that stepped its
+    parameters, and the update ratio covers the whole step.
+    """
+
+    main_process_only = True
 
     def __init__(self, path: Path, every: int) -> None:
         self.path = path
@@ -95,6 +102,7 @@ class DiagnosticsCollector(Callback):
         self.layer_kinds: list[str] = []
         self.params: list[torch.nn.Parameter] = []
         self.layer_of_param: torch.Tensor | None = None  # (P,) layer index of each parameter
+        self.first_param: list[int] = []  # (L,) index in params of each layer's first one
         self.activation_kinds: dict[str, str] = {}  # name -> module class, in first-seen order
         self.activations: dict[str, torch.Tensor] = {}  # name -> (4,) stats of this step
         self.pending: dict[str, Any] | None = None  # a sample waiting for its update norms
@@ -106,7 +114,7 @@ class DiagnosticsCollector(Callback):
         if trainer.epoch > 0:  # resumed: drop the lines of the epoch that was cut short
             truncate_jsonl(self.path, trainer.epoch)
         self.forward_order, self.order_known = [], False
-        self.attach(trainer.model, record_order=True)
+        self.attach(trainer.module, record_order=True)
 
     def attach(self, model: nn.Module, record_order: bool = False) -> None:
         """Forward hooks for the coming (sampled) step only."""
@@ -140,10 +148,14 @@ class DiagnosticsCollector(Callback):
 
         return hook
 
-    def detach(self) -> None:
+    def remove_hooks(self) -> None:
         for handle in self.handles:
             handle.remove()
         self.handles = []
+
+    def detach(self) -> None:
+        """Stop sampling until the next :meth:`attach`."""
+        self.remove_hooks()
         self.sample_next = False
 
     def index_layers(self, model: nn.Module) -> None:
@@ -154,10 +166,12 @@ class DiagnosticsCollector(Callback):
         order = [n for n in self.forward_order if n in owners]
         order += [n for n in owners if n not in order]
         self.layer_names, self.layer_kinds, self.params, owner_index = [], [], [], []
+        self.first_param = []  # index in self.params of each layer's first parameter
         for name in order:
             trainable = [p for p in modules[name].parameters(recurse=False) if p.requires_grad]
             if not trainable:
                 continue
+            self.first_param.append(len(self.params))
             self.layer_names.append(name or "model")
             self.layer_kinds.append(type(modules[name]).__name__)
             self.params += trainable
@@ -170,9 +184,9 @@ class DiagnosticsCollector(Callback):
     def on_after_backward(self, trainer: Trainer) -> None:
         if not self.sample_next:
             return
-        self.detach()
+        self.remove_hooks()  # the step's forward passes are done
         if not self.order_known:
-            self.index_layers(trainer.model)
+            self.index_layers(trainer.module)
         if not self.params:
             return
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
@@ -182,12 +196,16 @@ class DiagnosticsCollector(Callback):
             self.per_layer(torch._foreach_norm(grads)),  # (L,) gradient norms
             self.per_layer(torch._foreach_norm(weights)),  # (L,) weight norms
         ]
-        if names:
+        if names and self.pending is None:
             parts.append(torch.stack([self.activations[n] for n in names]).flatten())  # (4A,)
         values = torch.cat(parts).tolist()  # one host transfer for the norms and statistics
         n_layers = len(self.layer_names)
-        grad_norm, weight_norm = values[:n_layers], values[n_layers : 2 * n_layers]
-        bad = next((i for i, g in enumerate(grad_norm) if not math.isfinite(g)), None)
+        grad_norm = values[:n_layers]
+        stepped = {id(p) for p in trainer.parameters.get(trainer.stepping or "", self.params)}
+        layers = [
+            i for i, first in enumerate(self.first_param) if id(self.params[first]) in stepped
+        ]
+        bad = next((i for i in layers if not math.isfinite(grad_norm[i])), None)
         if bad is not None:
             # before the optimizer step, so the weights (and the checkpoints) stay finite
             raise non_finite_error(
@@ -196,21 +214,25 @@ class DiagnosticsCollector(Callback):
                 trainer.global_step + 1,
                 f"{self.layer_names[bad]} (gradient)",
             )
-        self.before = torch._foreach_mul(weights, 1.0)  # copies, for the update norm
-        self.pending = {
-            "step": trainer.global_step + 1,
-            "epoch": trainer.epoch + 1,
-            "grad_norm": grad_norm,
-            "weight_norm": weight_norm,
-            "activations": names,
-            "stats": values[2 * n_layers :],
-        }
+        if self.pending is None:  # the step's first update
+            self.before = torch._foreach_mul(weights, 1.0)  # copies, for the update norm
+            self.pending = {
+                "step": trainer.global_step + 1,
+                "epoch": trainer.epoch + 1,
+                "grad_norm": [math.nan] * n_layers,
+                "weight_norm": values[n_layers : 2 * n_layers],
+                "activations": names,
+                "stats": values[2 * n_layers :],
+            }
+        for i in layers:  # each layer's gradient as its own optimizer saw it
+            self.pending["grad_norm"][i] = grad_norm[i]
 
     def on_batch_end(self, trainer: Trainer, loss: torch.Tensor) -> None:
         if self.pending is not None:
             self.write_sample()
+        self.detach()
         if (trainer.global_step + 1) % self.every == 0:
-            self.attach(trainer.model)
+            self.attach(trainer.module)
 
     def per_layer(self, norms: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> torch.Tensor:
         """Per-parameter norms → per-layer norms: sqrt of the summed squares, (P,) → (L,)."""

@@ -59,7 +59,7 @@ def learning_progress(evidence: RunEvidence) -> float | None:
     """Share of the trivial loss the model removed (:func:`best_fit`); regression without a
     known trivial loss falls back on the validation R² (the same quantity on held-out data)."""
     progress = best_fit(evidence)[0]
-    if progress is None and evidence.config.task == "regression":
+    if progress is None and evidence.target_kind == "values":
         return valid_score(evidence, "r2")
     return progress
 
@@ -89,7 +89,7 @@ def validation_plateaued(evidence: RunEvidence) -> bool:
 def metric_headroom(evidence: RunEvidence) -> float:
     """What the validation score leaves to gain at the best epoch: 1 − accuracy for
     classification, 1 − R² for regression (1.0 when unknown)."""
-    score = valid_score(evidence, "accuracy" if evidence.config.task == "classification" else "r2")
+    score = valid_score(evidence, "accuracy" if evidence.target_kind == "labels" else "r2")
     return 1.0 - score if score is not None else 1.0
 
 
@@ -318,7 +318,7 @@ def lr_too_low(evidence: RunEvidence) -> Finding | None:
 def class_imbalance(evidence: RunEvidence) -> Finding | None:
     ratio = evidence.profile.get("imbalance_ratio")
     config = evidence.config
-    if config.task != "classification" or not ratio or ratio < IMBALANCE_RATIO:
+    if evidence.target_kind != "labels" or not ratio or ratio < IMBALANCE_RATIO:
         return None
     if config.train.class_weights is not None or fix.balanced_by_sampling(config):
         return None  # already countered

@@ -37,8 +37,8 @@ from typing import Any
 from gradwise._io import read_json, read_jsonl
 from gradwise.augment.options import parse_sampling
 from gradwise.config import ExperimentConfig, load_config
-from gradwise.metric_names import MAIN_METRIC
 from gradwise.runs import RunPaths, open_run, read_summary
+from gradwise.tasks import TASKS
 
 Series = list[float]  # one value per epoch; NaN where a value is missing or was non-finite
 
@@ -85,14 +85,22 @@ class RunEvidence:
         return len(self.metrics)
 
     @property
+    def paradigm(self) -> Any:
+        """The run's paradigm class (:mod:`gradwise.tasks`): what it learns from, its losses."""
+        return TASKS.get(self.config.task)
+
+    @property
+    def target_kind(self) -> str | None:
+        """What the run learns from: "labels", "values", or None (a paradigm without targets)."""
+        return self.paradigm.target_kind
+
+    @property
     def main_metric(self) -> str:
-        return self.summary.get("main_metric") or MAIN_METRIC[self.config.task]
+        return self.summary.get("main_metric") or self.paradigm.main_metric
 
     @property
     def loss_name(self) -> str:
-        return self.config.train.loss or (
-            "cross_entropy" if self.config.task == "classification" else "mse"
-        )
+        return self.config.train.loss or self.paradigm.default_loss or ""
 
     # ------------------------------------------------------------------- trivial model
     @cached_property
@@ -130,11 +138,11 @@ class RunEvidence:
     def trivial_loss_for(self, prior: list[float] | None) -> float | None:
         """Loss of the best constant predictor on labels with class prior ``prior`` (module
         docstring); the class weights are the training run's."""
-        if self.config.task == "regression":
+        if self.target_kind == "values":
             standardized = self.preprocess.get("target", {}).get("std") is not None
             scaled = self.config.data.options.get("scale_target", True)
             return 1.0 if self.loss_name == "mse" and standardized and scaled else None
-        if prior is None:
+        if self.target_kind != "labels" or prior is None:
             return None
         weights = self.class_weight_vector() or [1.0] * len(prior)
         if self.loss_name == "bce" and len(prior) == 2:
@@ -148,7 +156,7 @@ class RunEvidence:
         """The lowest loss a perfect model reaches on labels with class prior ``prior``
         (non-zero only with label smoothing)."""
         eps = self.config.train.label_smoothing
-        if self.config.task != "classification" or self.loss_name == "bce" or eps == 0:
+        if self.target_kind != "labels" or self.loss_name == "bce" or eps == 0:
             return 0.0
         if prior is None or len(prior) < 2:
             return 0.0

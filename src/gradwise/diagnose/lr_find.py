@@ -20,6 +20,7 @@ no run directory is written, only the plot.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,16 +92,15 @@ def lr_find(
     import torch
 
     from gradwise.config import load_config
-    from gradwise.data import load_splits
     from gradwise.errors import ConfigError
-    from gradwise.experiment import build_experiment
+    from gradwise.experiment import build_experiment, load_data
 
     if not 0 < min_lr < max_lr:
         raise ConfigError(f"lr-find: need 0 < min_lr < max_lr, got {min_lr:g} and {max_lr:g}")
     if steps < 10:
         raise ConfigError(f"lr-find: --steps must be at least 10, got {steps}")
     resolved = load_config(config, overrides)
-    splits = load_splits(resolved.data, resolved.task, resolved.seed)
+    splits = load_data(resolved)
     devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):  # the caller's random state is left as it was
         experiment = build_experiment(resolved, splits)
@@ -129,19 +129,19 @@ def range_test(experiment: Any, schedule: list[float]) -> tuple[list[float], lis
     trainer.model.train()
     lrs: list[float] = []
     losses: list[float] = []
-    batches: list[torch.Tensor] = []
+    batches: Iterator[tuple[dict[str, torch.Tensor], int]] = iter(())
     average, lowest = 0.0, math.inf  # causal average, for the stopping rule only
     for step, lr in enumerate(schedule):
-        if not batches:
-            batches = trainer.batches(len(train))
-        index = batches.pop(0)
-        x, y = train.x.index_select(0, index), train.y.index_select(0, index)
-        for transform in trainer.batch_transforms:
-            x, y = transform(x, y)
-        for group in trainer.optimizer.param_groups:
-            group["lr"] = lr  # set before every step: the run's own schedule does not apply
+        batch = next(batches, None)
+        if batch is None:
+            batches = trainer.epoch_batches(train)
+            batch = next(batches)
+        for optimizer in trainer.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = lr  # set before every step: the run's own schedule does not apply
+        trainer.batch = batch[0]
         try:
-            loss, _ = trainer.train_step(x, y)  # the run's loss, clipping and optimizer
+            loss = trainer.train_step(batch[0])["loss"]  # the run's loss, clipping, optimizer
         except TrainingError:  # a non-finite loss: the range has diverged
             break
         value = loss.item()

@@ -18,8 +18,8 @@ import yaml
 
 from gradwise._io import read_json, read_jsonl
 from gradwise.errors import CheckpointError
-from gradwise.metric_names import MAIN_METRIC
 from gradwise.runs import RunPaths
+from gradwise.tasks import TASKS
 
 
 class ReportContext:
@@ -92,11 +92,22 @@ class ReportContext:
         return self.summary.get("task") or (self.config or {}).get("task")
 
     @property
+    def paradigm(self) -> Any | None:
+        """The task's paradigm class (:mod:`gradwise.tasks`); None when the task is unknown."""
+        task = self.task
+        return TASKS.get(task) if task is not None and task in TASKS else None
+
+    @property
+    def target_kind(self) -> str | None:
+        """What the task learns from: "labels", "values"; None without targets or task."""
+        return self.paradigm.target_kind if self.paradigm else None
+
+    @property
     def main_metric(self) -> str | None:
         """The task's headline metric (``accuracy``, ``rmse``, ...)."""
         if self.summary.get("main_metric"):
             return self.summary["main_metric"]
-        return MAIN_METRIC.get(self.task or "")
+        return self.paradigm.main_metric if self.paradigm else None
 
     @property
     def best_epoch(self) -> int | None:

@@ -36,8 +36,9 @@ def _first_tensor(output: Any) -> Any:
 def layer_table(model: Any, feature_shape: tuple[int, ...]) -> list[LayerRow]:
     """Every layer that holds parameters or has no sub-layers, in the order forward calls it.
 
-    Layers that forward never reaches are listed after, with no output shape. ``Identity``
-    placeholders (e.g. ``norm: none``) are left out.
+    Layers that forward never reaches are listed after, with no output shape; so are all the
+    layers of a container of several models (a GAN's generator and discriminator), which has
+    no forward of its own. ``Identity`` placeholders (e.g. ``norm: none``) are left out.
     """
     import torch
     from torch import nn
@@ -66,8 +67,9 @@ def layer_table(model: Any, feature_shape: tuple[int, ...]) -> list[LayerRow]:
     try:
         model.eval()
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
-        with torch.inference_mode():
-            model(torch.zeros((1, *feature_shape), device=device))  # (1, *feature_shape)
+        if type(model).forward is not nn.Module.forward:
+            with torch.inference_mode():
+                model(torch.zeros((1, *feature_shape), device=device))  # (1, *feature_shape)
     finally:
         for handle in handles:
             handle.remove()

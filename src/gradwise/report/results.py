@@ -139,14 +139,14 @@ def _regression(context: ReportContext, outputs: np.ndarray, targets: np.ndarray
     )
 
 
-RESULT_VIEWS = {"classification": _classification, "regression": _regression}
+RESULT_VIEWS = {"labels": _classification, "values": _regression}  # by the task's target_kind
 
 
 @section("results", "Results", order=40)
 def results(context: ReportContext) -> str | None:
-    if not context.is_run or context.task not in RESULT_VIEWS:
+    if not context.is_run or context.target_kind not in RESULT_VIEWS:
         return None
     parts = ["<h3>Metrics</h3>", _metrics_table(context.summary)]
     outputs, targets = split_outputs(context)
-    parts.append(RESULT_VIEWS[context.task](context, outputs, targets))
+    parts.append(RESULT_VIEWS[context.target_kind](context, outputs, targets))
     return "".join(parts)

@@ -12,7 +12,6 @@ from gradwise.report.page import Raw, cards, escape, format_value, image, key_va
 from gradwise.report.plots import learning_curves_png
 from gradwise.report.sections import section
 
-DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
 MAX_CLASS_ROWS = 30
 CONFIG_SECTIONS = ("data", "model", "train")
 # metrics measured in the target's own units (regression errors)
@@ -188,7 +187,8 @@ def learning_curves(context: ReportContext) -> str | None:
     if not context.metrics:
         return None
     config, summary, metric = context.config or {}, context.summary, context.main_metric
-    loss_name = config.get("train", {}).get("loss") or DEFAULT_LOSS.get(context.task or "", "")
+    default_loss = context.paradigm.default_loss if context.paradigm else None
+    loss_name = config.get("train", {}).get("loss") or default_loss or ""
     unit = " (target units)" if metric in TARGET_UNIT_METRICS else ""
     png = learning_curves_png(context.metrics, metric, context.best_epoch, loss_name, unit)
     epochs = len(context.metrics)

@@ -46,7 +46,7 @@ class WeightAveraging(Callback):
         self.resumed_live: dict[str, torch.Tensor] | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        state = trainer.model.state_dict(keep_vars=True)
+        state = trainer.module.state_dict(keep_vars=True)
         self.names = [name for name, t in state.items() if t.is_floating_point()]
         self.live = [state[name].detach() for name in self.names]
         self.averaged = [t.clone() for t in self.live]

@@ -10,8 +10,10 @@ Hooks in order::
 ``on_after_backward`` sees the gradients before clipping and the optimizer step (diagnostics);
 ``on_train_epoch_end`` runs after the last step of an epoch, before validation;
 ``on_epoch_end`` receives the epoch's logs (train and valid metrics, lr, time) and may add to
-them or set ``trainer.stop_training``. Callbacks with state that must survive a resume implement
-``state_dict``/``load_state_dict``.
+them or set ``trainer.stop_training``. ``on_after_backward`` runs once per optimizer update
+(``trainer.stepping`` names the optimizer), so twice in a step that updates two optimizers.
+Callbacks with state that must survive a resume implement ``state_dict``/``load_state_dict``;
+callbacks that write files or draw set ``main_process_only`` and run on rank 0 alone.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ HOOKS = (
 
 
 class Callback:
+    main_process_only: bool = False  # True: only rank 0 of a distributed run calls it
+
     def on_fit_start(self, trainer: Trainer) -> None: ...
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None: ...
     def on_after_backward(self, trainer: Trainer) -> None: ...
@@ -136,7 +140,7 @@ class BestWeights(Callback):
         if self.monitor.improved(logs.get(self.monitor.metric), epoch):
             from gradwise.training.checkpoint import weights_copy
 
-            self.state = weights_copy(trainer.model)
+            self.state = weights_copy(trainer.module)
 
     def state_dict(self) -> dict[str, Any]:
         return self.monitor.state_dict()
@@ -188,6 +192,8 @@ class EarlyStopping(Callback):
 class MetricsLogger(Callback):
     """Appends one JSON line per epoch to ``metrics.jsonl`` (flushed, so it can be followed)."""
 
+    main_process_only = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -196,6 +202,18 @@ class MetricsLogger(Callback):
 
         with self.path.open("a", encoding="utf-8") as stream:
             stream.write(json.dumps(to_jsonable(logs)) + "\n")
+
+
+def config_callbacks(train: Any) -> list[Callback]:
+    """The callbacks a ``train`` section asks for: early stopping, weight averaging."""
+    from gradwise.training.averaging import WeightAveraging
+
+    callbacks: list[Callback] = []
+    if train.early_stopping is not None:
+        callbacks.append(EarlyStopping.from_config(train.early_stopping))
+    if train.ema is not None:
+        callbacks.append(WeightAveraging(train.ema))
+    return callbacks
 
 
 def truncate_jsonl(path: Path, last_epoch: int) -> list[dict[str, Any]]:

@@ -1,131 +1,202 @@
 """The training engine: a fast loop over tensors that already sit on the device.
 
-Per epoch the training split is shuffled with one ``randperm`` and sliced into batches with
-``index_select`` — no DataLoader, no per-sample Python, no host↔device copies in the loop. The
-loss is accumulated on the device and read once per epoch. Everything else (logging,
-checkpoints, early stopping, diagnostics, pruning, progress) is a callback.
+Per epoch the training split is shuffled with one ``randperm`` (from the engine's own *order*
+generator) and sliced into batches with ``index_select`` — no DataLoader, no per-sample Python,
+no host↔device copies in the loop. A batch is a mapping of tensors (``{"x": ..., "y": ...}`` for
+supervised learning). The engine knows nothing of any paradigm: it calls the paradigm's
+``train_step``, which does its own math and calls :meth:`Trainer.optimizer_step` once per update;
+that one method owns the non-finite guard, the after-backward hook, gradient clipping, the step
+and the schedule. Losses are accumulated on the device and read once per epoch. Everything else
+(logging, checkpoints, early stopping, diagnostics, pruning, progress) is a callback.
 
-Subclasses change one step, not the loop: ``compute_loss`` (e.g. an extra regularizer), or
-``train_step`` (e.g. two optimizers for a GAN).
+Subclasses change one step, not the loop (Keras' order): ``compute_loss`` (reaches training and
+validation alike), ``train_step``, or ``optimizer_step``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from gradwise.errors import TrainingError
+from gradwise.training.batching import batch_groups, batches
 from gradwise.training.callbacks import Callback, CallbackList
-from gradwise.training.losses import LossFn, l1_penalty
+from gradwise.training.losses import l1_penalty
 from gradwise.training.schedules import LRSchedule
-from gradwise.training.tasks import Task
 
-BatchTransform = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+if TYPE_CHECKING:
+    from gradwise.tasks.base import BatchTransform, Paradigm
+
+Batch = dict[str, torch.Tensor]
+EVAL_BATCH_SIZE = 8192  # rows per forward pass when evaluating or predicting
 
 
-@dataclass
 class TensorSplit:
-    """Inputs and targets of one split, on the training device."""
+    """The named tensors of one split on the training device, all with the same first
+    dimension: ``{"x": (N, *feature_shape), "y": (N,) or (N, T)}`` for supervised learning."""
 
-    x: torch.Tensor  # (N, *feature_shape)
-    y: torch.Tensor  # (N,) class indices or (N,)/(N, T) standardized targets
+    def __init__(self, tensors: Batch) -> None:
+        self.tensors = tensors
 
     def __len__(self) -> int:
-        return self.x.shape[0]
+        return next(iter(self.tensors.values())).shape[0] if self.tensors else 0
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self.tensors[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tensors
+
+    def rows(self, index: torch.Tensor) -> Batch:
+        """The batch of the rows at ``index``."""
+        return {name: t.index_select(0, index) for name, t in self.tensors.items()}
+
+    @property
+    def row_bytes(self) -> int:
+        return sum(t[:1].numel() * t.element_size() for t in self.tensors.values())
 
 
-# Batch transforms (augmentations) run on groups of consecutive batches at once, up to this many
-# bytes of inputs: their fixed cost per call (a few small tensor ops each) is then paid once per
-# group instead of once per batch. Mixup partners come from the whole group.
-AUGMENT_GROUP_BYTES = 4 * 2**20
+def stream_seed(seed: int, stream: int) -> int:
+    """An independent 63-bit seed for random stream ``stream`` of a run seeded ``seed``."""
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def distributed_rank() -> int:
+    """This process's rank under ``torch.distributed`` (0 when not distributed)."""
+    dist = torch.distributed
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
 class Trainer:
+    """Runs a paradigm's training steps over epochs of shuffled batches.
+
+    ``module`` is the trained module (what checkpoints hold); ``model`` is what forward passes
+    run — the same object in one process, its data-parallel wrapper under ``torchrun``.
+    ``optimizers`` and ``schedules`` are named alike (``{"main": ...}`` for supervised
+    learning); ``generators`` are the random streams the paradigm draws from (augmentation,
+    noise), checkpointed with the engine's own ``order`` stream.
+    """
+
     def __init__(
         self,
-        model: nn.Module,
-        task: Task,
-        loss_fn: LossFn,
-        optimizer: torch.optim.Optimizer,
-        schedule: LRSchedule,
+        module: nn.Module,
+        paradigm: Paradigm,
+        optimizers: dict[str, torch.optim.Optimizer],
+        schedules: dict[str, LRSchedule],
         *,
         batch_size: int | None,  # None: full batch
         epochs: int,
         device: torch.device,
-        generator: torch.Generator,
+        seed: int,
+        generators: dict[str, torch.Generator] | None = None,
         callbacks: list[Callback] | None = None,
         batch_transforms: list[BatchTransform] | None = None,
         grad_clip: float | None = None,
         l1: float = 0.0,
         autocast_dtype: torch.dtype | None = None,
-        eval_batch_size: int = 8192,
+        eval_batch_size: int = EVAL_BATCH_SIZE,
     ) -> None:
-        self.model = model
-        self.task = task
-        self.loss_fn = loss_fn
-        self.optimizer = optimizer
-        self.schedule = schedule
+        self.module = module
+        self.model: nn.Module = module
+        self.paradigm = paradigm
+        self.optimizers = optimizers
+        self.schedules = schedules
         self.batch_size = batch_size
         self.epochs = epochs
         self.device = device
-        self.generator = generator
-        self.callbacks = CallbackList(callbacks or [])
+        self.order_generator = torch.Generator(device=device).manual_seed(seed)
+        self.generators = {"order": self.order_generator, **(generators or {})}
+        self.rank = distributed_rank()
+        self.set_callbacks(callbacks or [])
         self.batch_transforms = batch_transforms or []
         self.grad_clip = grad_clip
         self.l1 = l1
-        self.l1_weights = [p for n, p in model.named_parameters() if p.dim() > 1]
+        self.parameters = {
+            name: [p for group in optimizer.param_groups for p in group["params"]]
+            for name, optimizer in optimizers.items()
+        }
+        self.l1_weights = {
+            name: [p for p in ps if p.dim() > 1] for name, ps in self.parameters.items()
+        }
         self.autocast_dtype = autocast_dtype
         self.eval_batch_size = eval_batch_size
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.stop_training = False
         self.history: list[dict[str, Any]] = []
+        self.batch: Batch | None = None  # the batch being trained on
+        self.stepping: str | None = None  # the optimizer whose gradients on_after_backward sees
         # On CPU reading the loss is free, so every step is checked; on GPU it would force a
         # sync, so the check happens at the end of each epoch.
         self.check_every_step = device.type == "cpu"
 
+    def set_callbacks(self, callbacks: list[Callback]) -> None:
+        """Use ``callbacks`` from now on; main-process-only ones are left out on other ranks."""
+        self.callbacks = CallbackList(
+            [cb for cb in callbacks if self.rank == 0 or not cb.main_process_only]
+        )
+
     # ----------------------------------------------------------------------------- one step
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed precision for forward passes when configured (bf16 on CUDA)."""
         if self.autocast_dtype is None:
-            return self.model(x)
-        with torch.autocast(self.device.type, dtype=self.autocast_dtype):
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
             return self.model(x)
 
-    def compute_loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        loss = self.loss_fn(outputs.float(), targets)
+    def compute_loss(self, outputs: Any, batch: Batch) -> torch.Tensor:
+        """The paradigm's loss of ``outputs`` on ``batch``, in training and validation."""
+        return self.paradigm.compute_loss(self, outputs, batch)
+
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """The paradigm's step on one batch; returns its detached losses (``loss`` first)."""
+        return self.paradigm.train_step(self, batch)
+
+    def optimizer_step(self, name: str, loss: torch.Tensor) -> torch.Tensor:
+        """One update of optimizer ``name`` from ``loss``: add the L1 penalty of its weights,
+        stop on a non-finite loss (before the step: the weights stay finite), backward, the
+        after-backward hook (diagnostics), gradient clipping, the step and its schedule.
+        Returns the loss stepped on, detached."""
+        optimizer = self.optimizers[name]
         if self.l1 > 0:
-            loss = loss + l1_penalty(self.l1_weights, self.l1)
-        return loss
-
-    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One optimizer step on a batch; returns the (detached) loss and the outputs."""
-        outputs = self.forward(x)
-        loss = self.compute_loss(outputs, y)
+            loss = loss + l1_penalty(self.l1_weights[name], self.l1)
         if self.check_every_step and not math.isfinite(loss.item()):
-            self.raise_non_finite(loss, x)  # before the step: the weights stay finite
-        self.optimizer.zero_grad(set_to_none=True)
+            self.raise_non_finite(loss)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self.stepping = name
         self.callbacks.on_after_backward(self)
         if self.grad_clip is not None:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        self.optimizer.step()
-        self.schedule.step()
-        return loss.detach(), outputs.detach()
+            nn.utils.clip_grad_norm_(self.parameters[name], self.grad_clip)
+        optimizer.step()
+        self.schedules[name].step()
+        return loss.detach()
 
     # ---------------------------------------------------------------------------- the loop
+    @property
+    def lr(self) -> float:
+        """The learning rate of the first optimizer's first parameter group."""
+        return next(iter(self.schedules.values())).lr
+
     def fit(self, train: TensorSplit, valid: TensorSplit | None) -> list[dict[str, Any]]:
         self.callbacks.on_fit_start(self)
         while self.epoch < self.epochs and not self.stop_training:
             epoch = self.epoch + 1
             self.callbacks.on_epoch_start(self, epoch)
             started = time.perf_counter()
-            logs = {"epoch": epoch, "lr": self.schedule.lr}
+            logs: dict[str, Any] = {"epoch": epoch, "lr": self.lr}
+            if len(self.schedules) > 1:
+                logs.update({f"lr_{name}": s.lr for name, s in self.schedules.items()})
             logs.update(self.train_epoch(train))
             self.callbacks.on_train_epoch_end(self, epoch)
             train_seconds = time.perf_counter() - started
@@ -133,7 +204,9 @@ class Trainer:
                 logs.update({f"valid_{k}": v for k, v in self.evaluate(valid).items()})
             logs["time"] = time.perf_counter() - started
             logs["train_time"] = train_seconds
-            self.schedule.epoch_end(logs.get("valid_loss", logs["train_loss"]))
+            monitored = logs.get("valid_loss", logs["train_loss"])
+            for schedule in self.schedules.values():
+                schedule.epoch_end(monitored)
             self.epoch = epoch
             self.history.append(logs)
             self.callbacks.on_epoch_end(self, epoch, logs)
@@ -141,120 +214,128 @@ class Trainer:
         self.callbacks.on_fit_end(self, final)
         return self.history
 
-    def batches(self, n: int) -> list[torch.Tensor]:
-        """Index tensors of this epoch's batches (a shuffled permutation, sliced)."""
-        order = torch.randperm(n, device=self.device, generator=self.generator)
-        size = n if self.batch_size is None else self.batch_size
-        chunks = list(order.split(size))
-        if len(chunks) > 1 and len(chunks[-1]) == 1:  # a 1-sample batch breaks batch norm
-            chunks.pop()
-        return chunks
-
-    def batch_groups(self, batches: list[torch.Tensor], row_bytes: int) -> list[list[torch.Tensor]]:
-        """Consecutive batches grouped for the batch transforms: each group holds up to
-        :data:`AUGMENT_GROUP_BYTES` of inputs (at least one batch). Without transforms every
-        batch is its own group."""
+    def epoch_batches(self, train: TensorSplit) -> Iterator[tuple[Batch, int]]:
+        """This epoch's training batches (after the batch transforms) and their sizes."""
+        order = batches(len(train), self.batch_size, self.order_generator, self.device)
         if not self.batch_transforms:
-            return [[index] for index in batches]
-        most_rows = max(1, AUGMENT_GROUP_BYTES // max(row_bytes, 1))
-        groups: list[list[torch.Tensor]] = []
-        rows = 0
-        for index in batches:
-            if not groups or rows + len(index) > most_rows:
-                groups.append([])
-                rows = 0
-            groups[-1].append(index)
-            rows += len(index)
-        return groups
+            if len(order) == 1 and len(order[0]) == len(train):
+                yield train.tensors, len(train)  # full batch: no gather
+                return
+            for index in order:
+                yield train.rows(index), len(index)
+            return
+        for group in batch_groups(order, train.row_bytes):
+            batch = train.rows(group[0] if len(group) == 1 else torch.cat(group))
+            for transform in self.batch_transforms:
+                batch = transform(batch)
+            if len(group) == 1:
+                yield batch, len(group[0])
+                continue
+            sizes = [len(index) for index in group]
+            pieces = {name: t.split(sizes) for name, t in batch.items()}
+            for j, size in enumerate(sizes):
+                yield {name: parts[j] for name, parts in pieces.items()}, size
 
     def train_epoch(self, train: TensorSplit) -> dict[str, float]:
         self.model.train()
-        loss_sum = torch.zeros((), device=self.device)
+        sums: dict[str, torch.Tensor] = {}
         seen = 0
-        full_batch = self.batch_size is None or self.batch_size >= len(train)
-        row_bytes = train.x[:1].numel() * train.x.element_size()
-        for group in self.batch_groups(self.batches(len(train)), row_bytes):
-            if full_batch and not self.batch_transforms:
-                x, y = train.x, train.y
-            else:
-                index = group[0] if len(group) == 1 else torch.cat(group)
-                x, y = train.x.index_select(0, index), train.y.index_select(0, index)
-            for transform in self.batch_transforms:
-                x, y = transform(x, y)
-            if len(group) == 1:
-                batches = [(x, y)]
-            else:
-                sizes = [len(index) for index in group]
-                batches = list(zip(x.split(sizes), y.split(sizes), strict=True))
-            for x_batch, y_batch in batches:
-                loss, _ = self.train_step(x_batch, y_batch)
-                loss_sum += loss * len(x_batch)
-                seen += len(x_batch)
-                self.global_step += 1
-                self.callbacks.on_batch_end(self, loss)
-        train_loss = (loss_sum / max(seen, 1)).item()
+        for batch, size in self.epoch_batches(train):
+            self.batch = batch
+            losses = self.train_step(batch)
+            for key, value in losses.items():
+                if key in sums:
+                    sums[key] += value * size
+                else:
+                    sums[key] = value * size
+            seen += size
+            self.global_step += 1
+            self.callbacks.on_batch_end(self, losses["loss"])
+        self.batch = None
+        averages = (torch.stack(list(sums.values())) / max(seen, 1)).tolist()  # one host read
+        means = dict(zip(sums, averages, strict=True))
+        if not math.isfinite(means.get("loss", 0.0)):
+            self.raise_non_finite(torch.tensor(means["loss"]))
         # a non-finite gradient with a finite loss leaves non-finite weights: catch them before
         # the epoch's checkpoint is written (one batched check per epoch)
-        if not math.isfinite(train_loss):
-            self.raise_non_finite(torch.tensor(train_loss))
-        if not parameters_finite(self.model):
+        if not parameters_finite(self.module):
             raise non_finite_error(
                 "non-finite weights (after a non-finite gradient)",
                 self.epoch + 1,
                 self.global_step,
-                first_non_finite_layer(self.model),
+                first_non_finite_layer(self.module),
             )
-        return {"train_loss": train_loss}
+        return {f"train_{key}": value for key, value in means.items()}
 
-    @torch.inference_mode()
     def predict_outputs(self, x: torch.Tensor) -> torch.Tensor:
         """Model outputs for all of ``x`` in eval mode, in batches of ``eval_batch_size``."""
         was_training = self.model.training
         self.model.eval()
-        outputs = torch.cat(
-            [self.forward(chunk).float() for chunk in x.split(self.eval_batch_size)]
-        )
+        outputs = batched_outputs(self.forward, x, self.eval_batch_size)
         self.model.train(was_training)
         return outputs
 
     def evaluate(self, split: TensorSplit) -> dict[str, float]:
-        outputs = self.predict_outputs(split.x)
-        with torch.inference_mode():
-            loss = self.loss_fn(outputs, split.y).item()
-        return {"loss": loss, **self.task.metrics(outputs, split.y)}
+        """The paradigm's loss and metrics on a whole split."""
+        return self.paradigm.evaluate(self, split)
 
     # ------------------------------------------------------------------------ failures
-    def raise_non_finite(self, loss: torch.Tensor, x: torch.Tensor | None = None) -> None:
-        """Stop on a non-finite ``loss`` of the coming step (``x``: its batch, for the layer)."""
-        layer = first_non_finite_layer(self.model, x)
+    def raise_non_finite(self, loss: torch.Tensor) -> None:
+        """Stop on a non-finite ``loss`` of the coming step, naming the first layer."""
+        batch = self.batch
+        probe = None if batch is None else (lambda: self.paradigm.forward(self, batch))
+        layer = first_non_finite_layer(self.module, probe)
         what = f"non-finite loss ({loss.item()})"
         raise non_finite_error(what, self.epoch + 1, self.global_step + 1, layer)
 
     # ------------------------------------------------------------------------- resuming
     def state_dict(self) -> dict[str, Any]:
+        """Everything a resume needs beyond the weights: every named optimizer, schedule and
+        random stream, the global RNGs, the callbacks' and the paradigm's state."""
         state: dict[str, Any] = {
             "epoch": self.epoch,
             "global_step": self.global_step,
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "generator": self.generator.get_state(),
+            "optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
+            "schedules": {name: s.state_dict() for name, s in self.schedules.items()},
+            "generators": {name: g.get_state() for name, g in self.generators.items()},
             "torch_rng": torch.get_rng_state(),
             "callbacks": self.callbacks.state_dict(),
+            "paradigm": self.paradigm.state_dict(),
         }
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "optimizers" not in state:  # written before optimizers were named: one of each
+            state = {
+                **state,
+                "optimizers": {"main": state["optimizer"]},
+                "schedules": {"main": state["schedule"]},
+                "generators": {"order": state["generator"]},
+            }
         self.epoch = state["epoch"]
         self.global_step = state["global_step"]
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.schedule.load_state_dict(state["schedule"])
-        self.generator.set_state(state["generator"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for name, schedule in self.schedules.items():
+            schedule.load_state_dict(state["schedules"][name])
+        for name, generator in self.generators.items():
+            if name in state["generators"]:
+                generator.set_state(state["generators"][name])
         torch.set_rng_state(state["torch_rng"])
         if "cuda_rng" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.callbacks.load_state_dict(state["callbacks"])
+        self.paradigm.load_state_dict(state.get("paradigm", {}))
+
+
+@torch.inference_mode()
+def batched_outputs(
+    forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int
+) -> torch.Tensor:
+    """``forward`` over ``x`` in chunks of ``batch_size`` rows, concatenated as float32."""
+    return torch.cat([forward(chunk).float() for chunk in x.split(batch_size)])
 
 
 def parameters_finite(model: nn.Module) -> bool:
@@ -272,16 +353,16 @@ def non_finite_error(what: str, epoch: int, step: int, layer: str | None) -> Tra
     )
 
 
-def first_non_finite_layer(model: nn.Module, x: torch.Tensor | None = None) -> str | None:
+def first_non_finite_layer(model: nn.Module, probe: Callable[[], Any] | None = None) -> str | None:
     """Where the numbers first stopped being finite: a parameter (in registration order ≈
-    forward order) whose value or gradient is NaN/inf, else the first module whose output on
-    the batch ``x`` is, as ``name (weights|gradient|output)``."""
+    forward order) whose value or gradient is NaN/inf, else the first module whose output is,
+    in a forward pass run by ``probe``, as ``name (weights|gradient|output)``."""
     for name, param in model.named_parameters():
         if not torch.isfinite(param).all():
             return f"{name} (weights)"
         if param.grad is not None and not torch.isfinite(param.grad).all():
             return f"{name} (gradient)"
-    if x is None:
+    if probe is None:
         return None
     found: list[str] = []
 
@@ -296,7 +377,7 @@ def first_non_finite_layer(model: nn.Module, x: torch.Tensor | None = None) -> s
     handles = [m.register_forward_hook(check(n)) for n, m in leaves]
     try:
         with torch.no_grad():
-            model(x)
+            probe()
     finally:
         for handle in handles:
             handle.remove()

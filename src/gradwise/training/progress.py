@@ -30,6 +30,8 @@ def format_duration(seconds: float) -> str:
 
 
 class ProgressBar(Callback):
+    main_process_only = True
+
     def __init__(
         self, steps_per_epoch: int, metric: str, stream: TextIO | None = None, width: int = 24
     ) -> None:

@@ -146,3 +146,22 @@ class LRSchedule:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._apply()
+
+
+def build_schedules(
+    train: Any,
+    optimizers: dict[str, torch.optim.Optimizer],
+    n_train: int,
+    has_valid: bool,
+) -> dict[str, LRSchedule]:
+    """One ``train.schedule`` per named optimizer, over ``train.epochs`` epochs of ``n_train``
+    rows; ``plateau`` watches the validation loss (the training loss without validation)."""
+    from gradwise.training.batching import batch_size_of, steps_per_epoch
+    from gradwise.training.callbacks import monitor_mode
+
+    per_epoch = steps_per_epoch(n_train, batch_size_of(train))
+    mode = monitor_mode("valid_loss" if has_valid else "train_loss")
+    return {
+        name: LRSchedule(optimizer, train.schedule, per_epoch, per_epoch * train.epochs, mode)
+        for name, optimizer in optimizers.items()
+    }

@@ -1,0 +1,47 @@
+"""Kinds of learning (``task:``): the paradigm registry and the built-in paradigms.
+
+Everything that depends on what is being learned lives in a paradigm class
+(:class:`~gradwise.tasks.base.Paradigm`); the engine, the data layer, the report and the doctor
+ask the paradigm instead of branching on the task's name. Importing this package is torch-free.
+
+>>> from gradwise.tasks import TASKS
+>>> TASKS.names()
+['classification', 'regression']
+>>> TASKS.get("regression").target_kind
+'values'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradwise.tasks import supervised  # noqa: F401  (registers the supervised paradigms)
+from gradwise.tasks.base import Paradigm, Parts, TrainingData
+from gradwise.tasks.registry import DEFAULT_TASK, TASKS
+
+
+def load_data(config: Any) -> Any | None:
+    """The experiment's data splits (:class:`gradwise.data.Splits`), read as its paradigm
+    needs them (targets of its kind, or none); None for a paradigm without a dataset."""
+    paradigm = TASKS.get(config.task)
+    if not paradigm.needs_data:
+        return None
+    from gradwise.data import load_splits
+
+    return load_splits(config.data, paradigm.target_kind, config.seed)
+
+
+def task_for_targets(target_kind: str | None) -> str:
+    """The first registered paradigm that learns from targets of ``target_kind``."""
+    return next(name for name in TASKS if TASKS.get(name).target_kind == target_kind)
+
+
+__all__ = [
+    "DEFAULT_TASK",
+    "TASKS",
+    "Paradigm",
+    "Parts",
+    "TrainingData",
+    "load_data",
+    "task_for_targets",
+]

@@ -1,0 +1,184 @@
+"""The paradigm contract: one class per kind of learning, registered by name (``task:``).
+
+A paradigm says what data it needs, builds its model, losses, optimizers and schedules, owns its
+training step, its evaluation and its metrics, and says what its run directory holds. The engine
+(:mod:`gradwise.training.engine`) knows nothing of any paradigm: it shuffles and slices the
+training split into batches (mappings of tensors), calls :meth:`Paradigm.train_step`, which calls
+``trainer.optimizer_step(name, loss)`` once per optimizer update, and calls
+:meth:`Paradigm.evaluate` on the validation split.
+
+This module is torch-free at import, so that the config schema, ``gradwise init`` and the run
+listing can read a paradigm's class attributes without importing torch.
+
+A minimal paradigm (two models, two optimizers, alternating updates)::
+
+    @TASKS.register("teacher_student")
+    class TeacherStudent(Paradigm):
+        target_kind = None
+
+        def build(self, config, data, device):
+            module = nn.ModuleDict({"teacher": ..., "student": ...}).to(device)
+            return Parts(module, {"teacher": adam(...), "student": adam(...)}, ...)
+
+        def train_step(self, trainer, batch):
+            teacher_loss = ...
+            trainer.optimizer_step("teacher", teacher_loss)
+            student_loss = ...
+            trainer.optimizer_step("student", student_loss)
+            return {"loss": student_loss.detach(), "teacher_loss": teacher_loss.detach()}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from gradwise.config.schema import ExperimentConfig
+    from gradwise.training.engine import Batch, TensorSplit, Trainer
+    from gradwise.training.schedules import LRSchedule
+
+TargetKind = str | None  # "labels" | "values" | None (no targets)
+BatchTransform = Callable[["Batch"], "Batch"]
+
+
+@dataclass
+class TrainingData:
+    """A paradigm's training material on the device: the three splits (any may be empty) and
+    the data-side objects it was built from (``splits``: :class:`gradwise.data.Splits`)."""
+
+    train: TensorSplit
+    valid: TensorSplit | None
+    test: TensorSplit | None
+    splits: Any = None
+
+
+@dataclass
+class Parts:
+    """What a paradigm builds for the engine: one module (a container when there are several
+    models, so that one checkpoint holds them all), named optimizers and their schedules, the
+    transforms of training batches, and any random streams of its own (checkpointed)."""
+
+    module: torch.nn.Module
+    optimizers: dict[str, torch.optim.Optimizer]
+    schedules: dict[str, LRSchedule]
+    batch_transforms: list[BatchTransform] = field(default_factory=list)
+    generators: dict[str, torch.Generator] = field(default_factory=dict)
+
+
+class Paradigm:
+    """Base class of every paradigm; a subclass sets the class attributes and implements
+    :meth:`build`, :meth:`train_step` and :meth:`evaluate` (and :meth:`compute_loss` when it
+    has one loss that validation shares)."""
+
+    name: ClassVar[str] = ""  # set by TASKS.register
+    target_kind: ClassVar[TargetKind] = None  # what the data must provide
+    needs_data: ClassVar[bool] = True  # False: an environment instead of a dataset
+    main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
+    default_loss: ClassVar[str | None] = None
+    losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
+    optimizer_names: ClassVar[tuple[str, ...]] = ("main",)
+
+    # ------------------------------------------------------------------------ construction
+    @classmethod
+    def create(
+        cls,
+        config: ExperimentConfig,
+        preprocessor: Any | None,
+        train_targets: np.ndarray | None = None,
+    ) -> Paradigm:
+        """The paradigm for a run: from its config and fitted preprocessing (None when the
+        paradigm reads no dataset), and the training targets where they matter (imbalance)."""
+        return cls()
+
+    @classmethod
+    def run_files(cls) -> tuple[str, ...]:
+        """Files a run directory must hold beyond ``config.yaml`` (metrics, summary and
+        checkpoints are every run's): the fitted preprocessing when there is a dataset."""
+        return ("preprocess.json",) if cls.needs_data else ()
+
+    def loss_name(self, config: ExperimentConfig) -> str | None:
+        return config.train.loss or self.default_loss
+
+    def tensors(self, x: np.ndarray, y: np.ndarray | None, device: torch.device) -> TensorSplit:
+        """A split as tensors on the device: inputs ``x`` and, when the paradigm has targets,
+        ``y`` encoded as :meth:`targets_tensor` says."""
+        import torch
+
+        from gradwise.training.engine import TensorSplit
+
+        tensors = {"x": torch.as_tensor(x, dtype=torch.float32, device=device)}
+        if y is not None and self.target_kind is not None:
+            tensors["y"] = self.targets_tensor(y, device)
+        return TensorSplit(tensors)
+
+    def targets_tensor(self, y: np.ndarray, device: torch.device) -> torch.Tensor:
+        import torch
+
+        return torch.as_tensor(y, dtype=torch.float32, device=device)
+
+    def training_arrays(self, config: ExperimentConfig, splits: Any) -> tuple[Any, Any]:
+        """The training split's inputs and targets as the paradigm trains on them."""
+        return splits.x_train, splits.y_train
+
+    def training_data(
+        self, config: ExperimentConfig, splits: Any, device: torch.device
+    ) -> TrainingData:
+        """The splits on the device (the training split from :meth:`training_arrays`)."""
+        valid = None
+        if len(splits.x_valid):
+            valid = self.tensors(splits.x_valid, splits.y_valid, device)
+        return TrainingData(
+            self.tensors(*self.training_arrays(config, splits), device),
+            valid,
+            self.tensors(splits.x_test, splits.y_test, device),
+            splits,
+        )
+
+    def build_module(
+        self, config: ExperimentConfig, feature_shape: tuple[int, ...]
+    ) -> torch.nn.Module:
+        """The model(s) for inputs of ``feature_shape``, on the CPU (also used to reload a
+        checkpoint for prediction)."""
+        raise NotImplementedError
+
+    def build(
+        self,
+        config: ExperimentConfig,
+        data: TrainingData,
+        device: torch.device,
+        augment: torch.Generator,
+    ) -> Parts:
+        """Model(s) on ``device``, optimizers, schedules and batch transforms; ``augment`` is
+        the random stream that augmentations draw from."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------------------- training
+    def train_step(self, trainer: Trainer, batch: Batch) -> dict[str, torch.Tensor]:
+        """One training step on ``batch``: its math, with one ``trainer.optimizer_step(name,
+        loss)`` per update. Returns detached scalar losses to log (``loss`` required; each is
+        averaged over the epoch as ``train_<name>``)."""
+        raise NotImplementedError
+
+    def compute_loss(self, trainer: Trainer, outputs: Any, batch: Batch) -> torch.Tensor:
+        """The loss of ``outputs`` on ``batch`` (training and validation share it)."""
+        raise NotImplementedError
+
+    def forward(self, trainer: Trainer, batch: Batch) -> Any:
+        """The model's outputs on ``batch`` (also run to find the first non-finite layer)."""
+        return trainer.forward(batch["x"])
+
+    def evaluate(self, trainer: Trainer, split: TensorSplit) -> dict[str, float]:
+        """Loss and metrics on a whole split, in eval mode."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """Paradigm state that a resume needs beyond weights and optimizers."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
