@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -140,22 +141,37 @@ def test_resume_ends_with_the_same_weights(tmp_path: Path, model: dict):
     assert resumed.summary["test"] == whole.summary["test"]
 
 
+def steps_and_epochs(run: gradwise.Run) -> tuple[int, int, int, list[int]]:
+    """Training rows, optimizer steps, epochs of the last training state, metrics epochs."""
+    n_train = json.loads((run.path / "profile.json").read_text())["splits"]["train"]
+    state = torch.load(run.path / "checkpoints/last.state.pt", weights_only=True)
+    metrics = (run.path / "metrics.jsonl").read_text().splitlines()
+    epochs = [json.loads(line)["epoch"] for line in metrics]
+    return n_train, state["global_step"], state["epoch"], epochs
+
+
 def test_full_batch_and_pure_sgd(tmp_path: Path):
     base = {"source": "synthetic:classification", "options": {"n_samples": 120}}
     full = gradwise.train(
         tiny_config("", data=base, train={"epochs": 2, "batch_size": "full", "device": "cpu"}),
         out=tmp_path,
     )
-    assert full.summary["epochs_run"] == 2
+    assert full.summary["status"] == "completed" and full.summary["epochs_run"] == 2
+    _, steps, epoch, epochs = steps_and_epochs(full)
+    assert (steps, epoch, epochs) == (2, 2, [1, 2])  # one step per epoch
     sgd = gradwise.train(
         tiny_config(
             "",
             data=base,
-            train={"epochs": 1, "batch_size": 1, "device": "cpu", "optimizer": {"name": "sgd"}},
+            train={"epochs": 2, "batch_size": 1, "device": "cpu", "optimizer": {"name": "sgd"}},
         ),
         out=tmp_path,
     )
-    assert sgd.summary["status"] == "completed"
+    assert sgd.summary["status"] == "completed" and sgd.summary["epochs_run"] == 2
+    n_train, steps, epoch, epochs = steps_and_epochs(sgd)
+    assert n_train > 1
+    # one step per sample: batches of one are all kept, not dropped as a last lone sample
+    assert (steps, epoch, epochs) == (2 * n_train, 2, [1, 2])
 
 
 def test_early_stopping_on_a_monitored_metric(tmp_path: Path):
@@ -175,6 +191,8 @@ def test_early_stopping_on_a_monitored_metric(tmp_path: Path):
 
 
 def test_non_finite_loss_stops_with_step_and_layer_and_keeps_checkpoint(tmp_path: Path):
+    # an lr that diverges after a few good epochs (lr 10 overflows within the first epoch,
+    # before any checkpoint exists), so there is a last good checkpoint to keep
     config = tiny_config(
         "synthetic:regression",
         task="regression",
@@ -182,17 +200,20 @@ def test_non_finite_loss_stops_with_step_and_layer_and_keeps_checkpoint(tmp_path
         train={
             "epochs": 50,
             "device": "cpu",
-            "optimizer": {"name": "sgd", "lr": 10.0, "momentum": 0.9},
+            "optimizer": {"name": "sgd", "lr": 0.5, "momentum": 0.9},
         },
     )
-    with pytest.raises(TrainingError, match=r"non-finite loss .* at epoch \d+, step \d+"):
+    with pytest.raises(TrainingError, match=r"non-finite loss .* at epoch \d+, step \d+") as caught:
         gradwise.train(config, out=tmp_path)
+    failed_epoch = int(re.search(r"at epoch (\d+)", str(caught.value)).group(1))
+    assert failed_epoch >= 2, "the setup must fail after a completed epoch"
     (run_dir,) = tmp_path.iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "failed" and "first non-finite layer" in summary["error"]
-    if (run_dir / "checkpoints/last.safetensors").exists():
-        weights = load_file(run_dir / "checkpoints/last.safetensors")
-        assert all(torch.isfinite(t.float()).all() for t in weights.values())
+    weights = load_file(run_dir / "checkpoints/last.safetensors")
+    assert weights and all(torch.isfinite(t.float()).all() for t in weights.values())
+    state = torch.load(run_dir / "checkpoints/last.state.pt", weights_only=True)
+    assert 1 <= state["epoch"] < failed_epoch  # a completed epoch before the failure
 
 
 def test_l1_and_weight_decay_shrink_weights(tmp_path: Path):

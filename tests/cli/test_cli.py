@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli, run_python, tiny_config
+from tests.data.conftest import one_line
 
 
 def write_config(path: Path, config: dict) -> Path:
@@ -20,13 +21,14 @@ def write_config(path: Path, config: dict) -> Path:
 
 
 def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A user error: exit status 2 and stderr exactly one ``gradwise: error:`` line (no
+    traceback, no warnings around it) holding every fragment."""
     assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("gradwise: error:")]
-    assert len(errors) == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    error = one_line(result.stderr.strip())
+    assert error.startswith("gradwise: error:"), error
     for fragment in fragments:
-        assert fragment in errors[0], errors[0]
+        assert fragment in error, error
 
 
 @pytest.fixture

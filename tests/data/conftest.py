@@ -1,8 +1,10 @@
-"""Shared fixtures for the data-layer tests: an isolated cache and small example tables."""
+"""Shared fixtures for the data-layer tests: an isolated cache, small example tables, and the
+one-line check every data error must pass."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,23 @@ import pandas as pd
 import pytest
 
 from gradwise.config.schema import DataConfig
+from gradwise.errors import DataError
+
+
+def one_line(message: str) -> str:
+    """``message``, after asserting it is one line (the CLI prints user errors as one line)."""
+    assert message and "\n" not in message, f"not one line: {message!r}"
+    return message
+
+
+@contextmanager
+def raises_one_line(
+    match: str, error: type[Exception] = DataError
+) -> Iterator[pytest.ExceptionInfo]:
+    """``pytest.raises(error, match=match)`` that also requires a one-line message."""
+    with pytest.raises(error, match=match) as caught:
+        yield caught
+    one_line(str(caught.value))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,8 @@ import pytest
 
 from gradwise.data import Preprocessor, RawData, load_splits
 from gradwise.data.targets import TargetEncoder
-from gradwise.errors import CheckpointError, DataError
+from gradwise.errors import CheckpointError
+from tests.data.conftest import raises_one_line
 
 
 def test_array_source_ignores_y_without_targets(config, tmp_path) -> None:
@@ -61,7 +62,7 @@ def test_table_without_a_target_uses_every_column(config, tmp_path) -> None:
     table.to_csv(tmp_path / "t.csv", index=False)
     splits = load_splits(config(tmp_path / "t.csv"), None, 0)
     assert splits.preprocessor.feature_names == ["a", "b"]
-    with pytest.raises(DataError, match=r"data\.target: required"):
+    with raises_one_line(r"data\.target: required"):
         load_splits(config(tmp_path / "t.csv"), "values", 0)
 
 
@@ -109,16 +110,16 @@ def test_round_trip_without_targets(config, people_csv, tmp_path, kind: str) -> 
 
 def test_target_methods_without_targets_raise_a_clear_error(config, people_csv) -> None:
     pre = load_splits(config(people_csv, target="bought"), None, 0).preprocessor
-    with pytest.raises(DataError, match=r"cannot encode targets: .*fitted without targets"):
+    with raises_one_line(r"cannot encode targets: .*fitted without targets"):
         pre.encode_target(["yes", "no"])
-    with pytest.raises(DataError, match=r"cannot decode predictions: .*fitted without targets"):
+    with raises_one_line(r"cannot decode predictions: .*fitted without targets"):
         pre.decode_predictions(np.zeros((2, 2)))
 
 
 def test_unknown_target_kind_is_a_data_error() -> None:
-    with pytest.raises(DataError, match="targets: expected one of 'labels', 'values' or None"):
+    with raises_one_line("targets: expected one of 'labels', 'values' or None"):
         TargetEncoder.fit(np.array([1, 2, 3]), "label")
-    with pytest.raises(DataError, match="'labels' needs target values"):
+    with raises_one_line("'labels' needs target values"):
         Preprocessor.fit(np.zeros((4, 2)), targets="labels")
 
 
@@ -177,5 +178,5 @@ def test_old_preprocess_json_with_values_still_loads() -> None:
 def test_preprocess_json_whose_kind_contradicts_its_encoder_is_rejected() -> None:
     stored = Preprocessor.from_dict(OLD_VALUES).to_dict()
     stored["targets"] = "labels"
-    with pytest.raises(CheckpointError, match=r"'targets' is 'labels' but .* for 'values'"):
+    with raises_one_line(r"'targets' is 'labels' but .* for 'values'", CheckpointError):
         Preprocessor.from_dict(stored)

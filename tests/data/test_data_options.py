@@ -14,6 +14,7 @@ from gradwise.data.catalog import BUILTIN_DATASETS
 from gradwise.data.raw import BUILTINS, FILE_FORMATS, SOURCE_KINDS
 from gradwise.errors import ConfigError
 from tests.conftest import run_python
+from tests.data.conftest import one_line
 
 
 @pytest.fixture
@@ -36,9 +37,7 @@ def check(source: str | Path, **given) -> dict:
 def refused(source: str | Path, **given) -> str:
     with pytest.raises(ConfigError) as caught:
         check(source, **given)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return one_line(str(caught.value))
 
 
 # ------------------------------------------------------------------------------ bad input

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from gradwise.data import Preprocessor, load_splits
+from gradwise.errors import CheckpointError
+from tests.data.conftest import raises_one_line
 
 
 def signals_npz(tmp_path: Path, channels: int = 3) -> Path:
@@ -118,7 +120,5 @@ def test_target_scaling_can_be_turned_off(config) -> None:
 
 
 def test_unknown_preprocess_version_is_a_checkpoint_error() -> None:
-    from gradwise.errors import CheckpointError
-
-    with pytest.raises(CheckpointError, match=r"format version 2 .*found 99"):
+    with raises_one_line(r"format version 2 .*found 99", CheckpointError):
         Preprocessor.from_dict({"version": 99})

@@ -10,7 +10,7 @@ import pytest
 
 from gradwise.data import load_splits, read_source
 from gradwise.data.rdata import rdata_names, resolve_rdata_name
-from gradwise.errors import DataError
+from tests.data.conftest import raises_one_line
 
 
 def test_hdma_loads_with_imputation_reported(config) -> None:
@@ -44,9 +44,9 @@ def test_diamonds_and_bare_names(config) -> None:
 
 
 def test_unknown_and_ambiguous_names(config) -> None:
-    with pytest.raises(DataError, match=r"did you mean 'ggplot2/diamonds'"):
+    with raises_one_line(r"did you mean 'ggplot2/diamonds'"):
         read_source(config("rdata:ggplot2/diamond"))
-    with pytest.raises(DataError, match=r"rdata:swiss is in several packages; .*datasets/swiss"):
+    with raises_one_line(r"rdata:swiss is in several packages; .*datasets/swiss"):
         read_source(config("rdata:swiss"))
 
 

@@ -157,13 +157,20 @@ def test_every_sampler_and_pruner_runs_trials(tmp_path: Path, sampler: str, prun
             queue_for(plan)
         return
     queue = queue_for(plan)
-    expected = {
+    samplers = {  # a KeyError when a sampler is added to the parametrization without its class
         "grid": optuna.samplers.GridSampler,
         "qmc": optuna.samplers.QMCSampler,
         "tpe": optuna.samplers.TPESampler,
         "random": optuna.samplers.RandomSampler,
+        "cmaes": optuna.samplers.CmaEsSampler,
     }
-    assert isinstance(queue.study.sampler, expected.get(sampler, optuna.samplers.BaseSampler))
+    pruners = {
+        "median": optuna.pruners.MedianPruner,
+        "hyperband": optuna.pruners.HyperbandPruner,
+        "none": optuna.pruners.NopPruner,
+    }
+    assert isinstance(queue.study.sampler, samplers[sampler])
+    assert isinstance(queue.study.pruner, pruners[pruner])
     seen = set()
     while (trial := queue.claim()) is not None:
         values = (

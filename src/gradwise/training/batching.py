@@ -30,10 +30,11 @@ def batches(
     n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
 ) -> list[torch.Tensor]:
     """Index tensors of one epoch's batches: a shuffled permutation of ``n`` rows, sliced.
-    A last batch of one sample is dropped (it breaks batch norm)."""
+    A last batch of one sample is dropped when the others are larger (it breaks batch norm);
+    with ``batch_size: 1`` (pure SGD) every sample is its own step."""
     order = torch.randperm(n, device=device, generator=generator)
     chunks = list(order.split(n if batch_size is None else batch_size))
-    if len(chunks) > 1 and len(chunks[-1]) == 1:
+    if len(chunks) > 1 and len(chunks[-1]) == 1 and len(chunks[0]) > 1:
         chunks.pop()
     return chunks
 

@@ -373,7 +373,7 @@ def first_non_finite_layer(model: nn.Module, probe: Callable[[], Any] | None = N
 
         return hook
 
-    leaves = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
+    leaves = [(n or "model", m) for n, m in model.named_modules() if not list(m.children())]
     handles = [m.register_forward_hook(check(n)) for n, m in leaves]
     try:
         with torch.no_grad():
