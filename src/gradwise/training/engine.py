@@ -238,22 +238,15 @@ class Trainer:
 
     def train_epoch(self, train: TensorSplit) -> dict[str, float]:
         self.model.train()
-        sums: dict[str, torch.Tensor] = {}
-        seen = 0
+        epoch_losses = EpochLosses()
         for batch, size in self.epoch_batches(train):
             self.batch = batch
             losses = self.train_step(batch)
-            for key, value in losses.items():
-                if key in sums:
-                    sums[key] += value * size
-                else:
-                    sums[key] = value * size
-            seen += size
+            epoch_losses.add(losses, size)
             self.global_step += 1
             self.callbacks.on_batch_end(self, losses["loss"])
         self.batch = None
-        averages = (torch.stack(list(sums.values())) / max(seen, 1)).tolist()  # one host read
-        means = dict(zip(sums, averages, strict=True))
+        means = epoch_losses.means()
         if not math.isfinite(means.get("loss", 0.0)):
             self.raise_non_finite(torch.tensor(means["loss"]))
         # a non-finite gradient with a finite loss leaves non-finite weights: catch them before
@@ -330,11 +323,55 @@ class Trainer:
         self.paradigm.load_state_dict(state.get("paradigm", {}))
 
 
+class EpochLosses:
+    """Size-weighted means of each step's losses over an epoch: ``Σ_s n_s·loss_s / Σ_s n_s``.
+
+    The steps' (detached, scalar) losses are kept and folded in blocks — one stack and one dot
+    product per loss name every :attr:`BLOCK` steps — instead of two tensor ops per step.
+    """
+
+    BLOCK = 1024
+
+    def __init__(self) -> None:
+        self.pending: list[dict[str, torch.Tensor]] = []
+        self.sizes: list[int] = []
+        self.sums: dict[str, torch.Tensor] = {}
+        self.rows = 0
+
+    def add(self, losses: dict[str, torch.Tensor], size: int) -> None:
+        self.pending.append(losses)
+        self.sizes.append(size)
+        if len(self.pending) >= self.BLOCK:
+            self.fold()
+
+    def fold(self) -> None:
+        if not self.pending:
+            return
+        first = next(iter(self.pending[0].values()))
+        weights = torch.tensor(self.sizes, dtype=torch.float32, device=first.device)  # (S,)
+        for name in self.pending[0]:
+            values = torch.stack([losses[name] for losses in self.pending]).float()  # (S,)
+            total = values @ weights
+            self.sums[name] = self.sums[name] + total if name in self.sums else total
+        self.rows += sum(self.sizes)
+        self.pending, self.sizes = [], []
+
+    def means(self) -> dict[str, float]:
+        """Each loss's mean over the epoch's rows (one host read)."""
+        self.fold()
+        if not self.sums:
+            return {}
+        averages = (torch.stack(list(self.sums.values())) / self.rows).tolist()
+        return dict(zip(self.sums, averages, strict=True))
+
+
 @torch.inference_mode()
 def batched_outputs(
     forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int
 ) -> torch.Tensor:
     """``forward`` over ``x`` in chunks of ``batch_size`` rows, concatenated as float32."""
+    if len(x) <= batch_size:
+        return forward(x).float()
     return torch.cat([forward(chunk).float() for chunk in x.split(batch_size)])
 
 

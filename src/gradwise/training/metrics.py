@@ -44,13 +44,12 @@ def classification_metrics(
     recall = true_positive / counts.sum(1).clamp(min=1)
     f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
     present = counts.sum(1) > 0  # macro average over classes present in the targets
-    metrics = {
-        "accuracy": (true_positive.sum() / counts.sum()).item(),
-        "f1": f1[present].mean().item(),
-    }
+    headline = {"accuracy": true_positive.sum() / counts.sum(), "f1": f1[present].mean()}
     auc = roc_auc(probabilities, targets, n_classes)
     if auc is not None:
-        metrics["auc"] = auc
+        headline["auc"] = auc
+    values = torch.stack([v.double() for v in headline.values()]).tolist()  # one host read
+    metrics = dict(zip(headline, values, strict=True))
     if imbalanced:
         # balanced accuracy = mean over present classes of recall_k = C[k, k] / Σ_j C[k, j]
         metrics["balanced_accuracy"] = recall[present].mean().item()
@@ -86,37 +85,37 @@ def average_precision(
     return float(np.mean(values)) if values else None
 
 
-def roc_auc(probabilities: torch.Tensor, targets: torch.Tensor, n_classes: int) -> float | None:
+def roc_auc(
+    probabilities: torch.Tensor, targets: torch.Tensor, n_classes: int
+) -> torch.Tensor | None:
     """Area under the ROC curve in the Mann–Whitney form, for all classes at once on the device:
 
     ``AUC_k = (Σ ranks of class k's samples − P_k(P_k+1)/2) / (P_k · N_k)``
 
     with ranks of the class-k scores (ties get their run's average rank). Binary: the positive
-    class; multiclass: the macro mean over one-vs-rest classes present in the targets.
+    class; multiclass: the macro mean over one-vs-rest classes present in the targets. Ranks are
+    kept doubled as integers (first + last position of each run of ties), so the sums are exact.
     """
     columns = torch.arange(n_classes, device=targets.device)
     if n_classes == 2:
         columns = columns[1:]
-    scores = probabilities.detach().double()[:, columns]
-    positive = targets.detach().long().unsqueeze(1) == columns  # (N, K)
+    scores = probabilities.detach()[:, columns]  # (N, K)
     n = len(targets)
     sorted_scores, order = scores.sort(dim=0)
+    positive = targets.detach().long()[order] == columns  # (N, K), in each column's sorted order
+    position = torch.arange(1, n + 1, device=scores.device).unsqueeze(1).expand_as(scores)
     starts_run = torch.ones_like(sorted_scores, dtype=torch.bool)
     starts_run[1:] = sorted_scores[1:] != sorted_scores[:-1]
-    run = starts_run.cumsum(0) - 1  # index of each sorted score's run of ties, per column
-    position = torch.arange(1, n + 1, dtype=scores.dtype, device=scores.device)
-    position = position.unsqueeze(1).expand_as(scores)
-    first = torch.zeros_like(scores).scatter_reduce(0, run, position, "amin", include_self=False)
-    last = torch.zeros_like(scores).scatter_reduce(0, run, position, "amax", include_self=False)
-    ranks = ((first + last) / 2).gather(0, run)
+    ends_run = torch.ones_like(starts_run)
+    ends_run[:-1] = starts_run[1:]
+    first = torch.where(starts_run, position, 0).cummax(0).values  # run's first position
+    last = torch.where(ends_run, position, n + 1).flip(0).cummin(0).values.flip(0)  # its last
+    twice_rank_sum = ((first + last) * positive).sum(0).double()  # 2 · Σ average ranks
     n_pos = positive.sum(0).double()
     n_neg = n - n_pos
-    rank_sum = (ranks * positive.gather(0, order)).sum(0)
     present = (n_pos > 0) & (n_neg > 0)
-    if not bool(present.any()):
-        return None
-    auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg).clamp(min=1)
-    return auc[present].mean().item()
+    auc = (twice_rank_sum / 2 - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg).clamp(min=1)
+    return auc[present].mean() if bool(present.any()) else None
 
 
 def regression_metrics(

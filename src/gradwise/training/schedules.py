@@ -101,6 +101,8 @@ class LRSchedule:
         self.plateau_factor = 1.0
         self.plateau_best = math.inf
         self.plateau_wait = 0
+        # a constant schedule past its warm-up sets the same lr every step: skip the work
+        self.varies_per_step = cfg.name not in ("constant", "plateau") or self.warmup_steps > 0
         self._apply()
 
     def current_multiplier(self) -> float:
@@ -116,7 +118,8 @@ class LRSchedule:
 
     def step(self) -> None:
         self.step_count += 1
-        self._apply()
+        if self.varies_per_step:
+            self._apply()
 
     def epoch_end(self, monitored: float | None) -> None:
         if self.cfg.name != "plateau" or monitored is None or math.isnan(monitored):
