@@ -23,7 +23,7 @@ NOISE_STREAM_SEED = 1234
 class ToyGAN(Paradigm):
     target_kind = None
     main_metric = "discriminator_accuracy"
-    optimizer_names = ("discriminator", "generator")
+    optimizer_names = ("discriminator", "generator")  # updated in this order
 
     def build_module(self, config: Any, feature_shape: tuple[int, ...]) -> nn.Module:
         width = feature_shape[0]

@@ -75,13 +75,12 @@ class Paradigm:
     :meth:`build`, :meth:`train_step` and :meth:`evaluate` (and :meth:`compute_loss` when it
     has one loss that validation shares)."""
 
-    name: ClassVar[str] = ""  # set by TASKS.register
+    name: ClassVar[str] = ""  # the task name, set by TASKS.register
     target_kind: ClassVar[TargetKind] = None  # what the data must provide
     needs_data: ClassVar[bool] = True  # False: an environment instead of a dataset
     main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
     default_loss: ClassVar[str | None] = None
     losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
-    optimizer_names: ClassVar[tuple[str, ...]] = ("main",)
 
     # ------------------------------------------------------------------------ construction
     @classmethod
