@@ -36,5 +36,5 @@ def test_importing_the_registry_and_loading_a_config_do_not_import_torch():
 
 def test_a_loss_that_does_not_fit_the_paradigm_names_the_task():
     config = load_config(tiny_config("sklearn:iris", train={"loss": "mse"}))
-    with pytest.raises(ConfigError, match="train.loss: 'mse' does not fit task 'classification'"):
+    with pytest.raises(ConfigError, match=r"train\.loss: 'mse' does not fit task 'classification'"):
         build_experiment(config, load_data(config))
