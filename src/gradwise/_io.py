@@ -1,12 +1,14 @@
 """Atomic file writes: write to a temporary file in the same folder, then rename over the target.
 
 A reader (or a crash) never sees a half-written file: it sees the old content or the new one.
+Also :func:`user_stacklevel`, so that warnings point at the user's line, not at gradwise's.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -106,3 +108,27 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
                 break
             raise CheckpointError(f"{path}: line {number} is not valid JSON") from None
     return records
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a ``warnings.warn`` in the calling function point at the
+    user's code: the frame just outside the outermost gradwise frame on the stack (so library
+    frames between gradwise frames, e.g. pandas calling back into gradwise, are skipped too)::
+
+        warnings.warn("imputed missing values ...", stacklevel=user_stacklevel())
+
+    (Python 3.12's ``skip_file_prefixes`` does this; 3.11 has no such argument.)
+    """
+    frame = sys._getframe(1)  # the function about to call warnings.warn: stacklevel 1
+    level, outermost = 1, 1
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            outermost = level
+        frame = frame.f_back
+        level += 1
+    # one beyond the outermost gradwise frame; when gradwise is the whole stack (the command
+    # line), the outermost frame itself
+    return outermost + 1 if outermost + 1 < level else outermost

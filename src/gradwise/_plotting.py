@@ -49,17 +49,26 @@ def colour(index: int) -> str:
 
 
 def render_png(draw: Callable[[Figure], None], width: float, height: float) -> bytes:
-    """Call ``draw`` on a fresh ``width`` × ``height`` inch figure; return it as PNG bytes."""
+    """Call ``draw`` on a fresh ``width`` × ``height`` inch figure; return it as PNG bytes.
+
+    The figure is drawn once (layout included) and its pixels encoded as an RGB PNG by Pillow:
+    ``Figure.savefig`` would draw a constrained-layout figure twice (a layout pass, then the
+    rendering), which made it the largest cost of a small run's report.
+    """
     import matplotlib
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from PIL import Image
 
     with matplotlib.rc_context({**STYLE, "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO)}):
         figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-        FigureCanvasAgg(figure)
+        canvas = FigureCanvasAgg(figure)
         draw(figure)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        canvas.draw()  # runs the layout engine, then renders
+        pixels = np.asarray(canvas.buffer_rgba())  # (H, W, 4), opaque: the figure is white
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[..., :3])).save(buffer, format="png")
     return buffer.getvalue()
 
 

@@ -22,8 +22,8 @@ import gradwise
 from gradwise._io import atomic_write_json, atomic_write_text, read_json
 from gradwise.config import ExperimentConfig, dump_config, load_config
 from gradwise.config.load import ConfigSource
-from gradwise.data import Preprocessor, read_input_file
-from gradwise.errors import CheckpointError, DataError, TrainingError
+from gradwise.data import Preprocessor
+from gradwise.errors import CheckpointError, ConfigError, DataError, TrainingError
 from gradwise.experiment import Experiment, build_experiment, load_data
 from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins
 from gradwise.models import count_parameters
@@ -45,7 +45,7 @@ from gradwise.training.checkpoint import (
 )
 from gradwise.training.device import resolve_device
 from gradwise.training.engine import EVAL_BATCH_SIZE, Trainer, batched_outputs
-from gradwise.training.progress import ProgressBar, progress_wanted
+from gradwise.training.progress import ProgressBar
 
 
 class Checkpointer(BestWeights):
@@ -112,7 +112,7 @@ def _run_callbacks(
         if plugged is not None:
             callbacks.append(plugged)
     callbacks += extra or []
-    if progress_wanted(quiet):
+    if not quiet:  # epoch lines (and a live line on a terminal) on stderr
         steps = steps_per_epoch(len(experiment.train_split), experiment.trainer.batch_size)
         callbacks.append(ProgressBar(steps, experiment.paradigm.main_metric))
     return callbacks, checkpointer
@@ -147,13 +147,22 @@ def train(
 def resume(
     run_dir: str | Path,
     *,
+    overrides: list[str] | dict[str, Any] | None = None,
     quiet: bool = True,
     callbacks: list[Callback] | None = None,
     trainer_class: type[Trainer] = Trainer,
 ) -> Run:
-    """Continue a run from its last checkpoint; the result equals an uninterrupted run."""
+    """Continue a run from its last checkpoint; the result equals an uninterrupted run.
+
+    ``overrides`` may change ``train.epochs`` alone (train longer, or stop sooner), and only
+    with a schedule that does not depend on the total length; the new value is written into
+    the run's ``config.yaml``. Any other changed key is refused: a resumed run is the same run.
+    """
     paths = open_run(run_dir)
     config = load_config(paths.config)
+    saved_epochs = config.train.epochs
+    if overrides:
+        config = resume_config(paths, config, overrides)
     experiment = build_experiment(config, load_data(config), trainer_class=trainer_class)
     epoch = load_weights(paths.checkpoints, "last", experiment.module)
     state = load_state(paths.checkpoints, "last")
@@ -162,6 +171,13 @@ def resume(
             f"{paths.checkpoints}: weights (epoch {epoch}) and training state "
             f"(epoch {state['epoch']}) do not match"
         )
+    if config.train.epochs != saved_epochs:
+        if config.train.epochs <= epoch:
+            raise ConfigError(
+                f"--set train.epochs={config.train.epochs}: {paths.root} has trained {epoch} "
+                f"epochs already; give more than {epoch}"
+            )
+        atomic_write_text(paths.config, dump_config(config))
     summary = read_summary(paths)
     experiment.trainer.history = truncate_jsonl(paths.metrics, epoch)
     run_callbacks, checkpointer = _run_callbacks(config, paths, experiment, quiet, callbacks)
@@ -175,6 +191,47 @@ def resume(
         started=summary.get("started", time.time()),
         checkpointer=checkpointer,
     )
+
+
+RESUMABLE_KEYS = ("train.epochs",)  # what a resume may change
+LENGTH_SCHEDULES = ("cosine", "one_cycle")  # their lr curve is drawn over the total length
+
+
+def resume_config(
+    paths: RunPaths, config: ExperimentConfig, overrides: list[str] | dict[str, Any]
+) -> ExperimentConfig:
+    """The run's config with ``overrides`` applied, if they change nothing but
+    ``train.epochs``, and that only with a schedule whose shape does not depend on it."""
+    changed = load_config(paths.config, overrides)
+    before, after = _flat(config.model_dump(mode="json")), _flat(changed.model_dump(mode="json"))
+    keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    refused = [k for k in keys if k not in RESUMABLE_KEYS]
+    if refused:
+        raise ConfigError(
+            f"--set: a resumed run keeps its config; cannot change {', '.join(refused)} "
+            f"(only {', '.join(RESUMABLE_KEYS)} can change: the weights, optimizer state and "
+            "data splits saved in the checkpoint belong to this config); start a new run instead"
+        )
+    schedule = config.train.schedule.name
+    if keys and schedule in LENGTH_SCHEDULES:
+        raise ConfigError(
+            f"--set train.epochs: the {schedule} schedule of {paths.root} draws its learning "
+            f"rate over the original {config.train.epochs} epochs; changing the length would "
+            "make it jump mid-run (train.epochs can change with constant, step, exponential or "
+            "plateau schedules); start a new run instead"
+        )
+    return changed
+
+
+def _flat(section: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"train": {"epochs": 3}}`` → ``{"train.epochs": 3}``."""
+    flat: dict[str, Any] = {}
+    for key, value in section.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _fit(
@@ -209,8 +266,9 @@ def _fit(
         _finish(paths, summary, experiment, checkpointer, "failed", fit_started, error=str(exc))
         exc.run_dir = paths.root
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _finish(paths, summary, experiment, checkpointer, "interrupted", fit_started)
+        exc.run_dir = paths.root  # type: ignore[attr-defined]  # the CLI prints the resume command
         raise
     _finish(paths, summary, experiment, checkpointer, "completed", fit_started)
     run = Run(paths.root, splits=experiment.splits)
@@ -282,6 +340,10 @@ class Run:
         self.task = paradigm.create(self.config, self.preprocessor, self._train_labels())
         self._model: torch.nn.Module | None = None
         self._splits = splits
+        # the test split's encoded inputs and targets, once read
+        self._test: tuple[np.ndarray, Any] | None = None
+        if splits is not None:
+            self._test = (splits.x_test, splits.y_test)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
@@ -318,12 +380,26 @@ class Run:
             raise CheckpointError(f"{self.path}: a {self.config.task} run takes no input rows")
         return self.preprocessor
 
+    @property
+    def classes(self) -> list[Any] | None:
+        """The class labels, in the column order of :meth:`predict_proba`; None for runs that
+        predict no classes (regression, autoencoders, ...)."""
+        if self.preprocessor is None or not hasattr(self.task, "probabilities"):
+            return None
+        return self.preprocessor.classes
+
     def outputs(self, x: Any) -> torch.Tensor:
-        """Model outputs ``(N, out)`` on the CPU for raw inputs (rows, an array or a file)."""
-        preprocessor = self._need_preprocessor()
-        if isinstance(x, (str, Path)):
-            x = raw_features(read_input_file(x, preprocessor.reader_options()))
-        return self.model_outputs(preprocessor.transform_features(x))
+        """Model outputs ``(N, out)`` on the CPU for raw inputs: a path (CSV/Parquet/NPZ, an
+        image folder), a DataFrame, a mapping (one row, or column → values), a list of mappings
+        (rows), or an array — a table run's columns in training order (``run.feature_columns``),
+        else ``(N, *feature_shape)`` or flattened ``(N, features)``."""
+        return self.model_outputs(self._need_preprocessor().transform_features(x))
+
+    @property
+    def feature_columns(self) -> list[str] | None:
+        """A table run's input columns in training order (an array's columns); None for
+        array runs."""
+        return None if self.preprocessor is None else self.preprocessor.input_columns
 
     def model_outputs(self, features: np.ndarray) -> torch.Tensor:
         """Model outputs ``(N, out)`` on the CPU for preprocessed features, in batches."""
@@ -334,17 +410,24 @@ class Run:
 
     def test_outputs(self) -> tuple[torch.Tensor, np.ndarray]:
         """Model outputs ``(N, out)`` on the run's own test split, and its encoded targets. The
-        data is loaded once per ``Run`` (a run returned by ``train`` has it already)."""
-        if self._splits is None:
-            self._splits = load_data(self.config)
-        return self.model_outputs(self._splits.x_test), self._splits.y_test
+        split is read once per ``Run`` (a run returned by ``train`` has it already) and encoded
+        with the run's stored preprocessing: nothing is refitted."""
+        if self._test is None:
+            from gradwise.data.load import load_test_split
+
+            targets = TASKS.get(self.config.task).target_kind
+            preprocessor = self._need_preprocessor()
+            self._test = load_test_split(self.config.data, targets, self.config.seed, preprocessor)
+        x_test, y_test = self._test
+        return self.model_outputs(x_test), y_test
 
     def predict(self, x: Any) -> np.ndarray:
-        """Class labels (classification) or values in original units (regression)."""
+        """Class labels (classification) or values in original units (regression) for inputs
+        as :meth:`outputs` takes them."""
         return self._need_preprocessor().decode_predictions(self.outputs(x).numpy())
 
     def predict_proba(self, x: Any) -> np.ndarray:
-        """Class probabilities ``(N, K)``, columns in the order of ``preprocessor.classes``."""
+        """Class probabilities ``(N, K)``, columns in the order of :attr:`classes`."""
         if not hasattr(self.task, "probabilities"):
             raise CheckpointError(f"{self.path}: predict_proba needs a classification run")
         return self.task.probabilities(self.outputs(x)).numpy()
@@ -357,21 +440,47 @@ class Run:
 
         return diagnose(self.path, write=write).findings
 
-    def evaluate(self, data: str | Path | None = None) -> dict[str, float]:
-        """Metrics on the run's own test split, or on a labelled file (CSV/Parquet/NPZ)."""
+    def evaluate(self, data: Any = None, y: Any = None) -> dict[str, float]:
+        """Metrics on the run's own test split, or on labelled inputs (a CSV/Parquet/NPZ path,
+        a DataFrame or mappings holding the target column(s), or any input :meth:`outputs`
+        takes with its labels as ``y``), with the ``loss`` and the number of ``rows`` they were
+        measured on."""
         if data is None:
+            if y is not None:
+                raise DataError("evaluate: y was given without the inputs (data) it labels")
             outputs, y = self.test_outputs()
         else:
             preprocessor = self._need_preprocessor()
-            raw = read_input_file(data, preprocessor.reader_options())
-            labels = preprocessor.targets_of(raw)
+            raw = preprocessor.read_inputs(data)
+            labels = preprocessor.targets_of(raw) if y is None else np.asarray(y)
             if labels is None:
                 raise DataError(
-                    f"{data}: no target {self.config.data.target or 'y'} to evaluate against"
+                    f"{raw.source}: no target {self.config.data.target or 'y'!r} to evaluate "
+                    "against (give the labels as y)"
                 )
-            outputs = self.model_outputs(preprocessor.transform_features(raw_features(raw)))
+            if len(labels) != len(raw):
+                raise DataError(f"evaluate: {len(raw)} input rows but {len(labels)} labels")
+            outputs = self.model_outputs(preprocessor.transform_features(raw))
             y = preprocessor.encode_target(labels)
-        return self.task.metrics(outputs, self.task.targets_tensor(y, torch.device("cpu")))
+        targets = self.task.targets_tensor(y, torch.device("cpu"))
+        loss = {"loss": self._loss(outputs, targets)} if hasattr(self.task, "loss_options") else {}
+        return {"rows": len(y), **loss, **self.task.metrics(outputs, targets)}
+
+    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> float:
+        """The run's training loss (its class weights from the training class counts), as the
+        summary's ``test.loss`` was measured."""
+        from gradwise.tasks.base import TrainingData
+        from gradwise.training import LOSSES
+        from gradwise.training.engine import TensorSplit
+
+        labels = self._train_labels()
+        no_labels = np.zeros(0, dtype=np.int64)  # a run without class counts on disk
+        train = TensorSplit({"y": torch.as_tensor(labels if labels is not None else no_labels)})
+        cpu = torch.device("cpu")
+        options = self.task.loss_options(self.config, TrainingData(train, None, None), cpu)
+        loss_fn = LOSSES.get(self.task.loss_name(self.config))(self.config.train, **options)
+        with torch.inference_mode():
+            return float(loss_fn(outputs.float(), targets))
 
 
 def raw_features(raw: Any) -> Any:

@@ -15,6 +15,7 @@ import torch
 from gradwise.config.schema import ExperimentConfig
 from gradwise.errors import ConfigError
 from gradwise.tasks import TASKS, Paradigm, TrainingData, load_data
+from gradwise.tasks.checks import check_monitors
 from gradwise.training.batching import batch_size_of
 from gradwise.training.callbacks import Callback
 from gradwise.training.device import autocast_dtype, resolve_device
@@ -70,7 +71,8 @@ def build_experiment(
     callbacks: list[Callback] | None = None,
     trainer_class: type[Trainer] = Trainer,
 ) -> Experiment:
-    """Seed, then build the paradigm's parts and the trainer (nothing is written).
+    """Seed, then build the paradigm's parts and the trainer (nothing is written). The
+    monitored metric names are checked against those the paradigm logs before anything heavy.
 
     ``trainer_class`` may be a subclass of :class:`Trainer` that overrides one step.
     """
@@ -84,6 +86,7 @@ def build_experiment(
             "model.norm: batch (batch statistics need ≥ 2 samples); use layer"
         )
     data = paradigm.training_data(config, splits, device)
+    check_monitors(config, paradigm, has_valid=data.valid is not None and len(data.valid) > 0)
     augment = torch.Generator(device=device).manual_seed(stream_seed(config.seed, AUGMENT_STREAM))
     parts = paradigm.build(config, data, device, augment)
     trainer = trainer_class(

@@ -68,7 +68,7 @@ def test_imbalance_metrics_only_when_the_training_classes_are_imbalanced():
     assert imbalanced_task.imbalanced
     assert not balanced_task.imbalanced
     assert "balanced_accuracy" not in balanced_task.metrics(logits, labels)
-    assert {"balanced_accuracy", "recall_0", "recall_1", "pr_auc", "f1"} <= set(
+    assert {"balanced_accuracy", "recall_a", "recall_b", "pr_auc", "f1"} <= set(
         imbalanced_task.metrics(logits, labels)
-    )
+    )  # each class's recall named by its label
     assert not Classification.create(None, Pre).imbalanced  # no targets given: plain metrics

@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from matplotlib.figure import Figure
 
 import gradwise
 from gradwise.comparison import classical, deep
 from gradwise.comparison.curves import nested_order, subset_rows
 from gradwise.config import load_config
 from gradwise.experiment import load_data
+from gradwise.report.size_curves import draw_size_curves
 from tests.conftest import run_cli, run_python, tiny_config
 
 MODEL_KEYS = {
@@ -160,8 +162,13 @@ def test_learning_curve_plot_is_a_png(iris_run):
 
     result, _ = iris_run
     image = matplotlib.image.imread(result.path / "learning_curves.png")
-    assert image.shape == (480, 900, 4)  # the report's size curve, 9 × 4.8 in at 100 dpi
+    assert image.shape[:2] == (380, 1100)  # one row of 3 panels, 11 × 3.8 in at 100 dpi
     assert b"Software" not in (result.path / "learning_curves.png").read_bytes()  # no URL chunk
+    figure = Figure()
+    draw_size_curves(figure, result.document)
+    titles = [axes.get_title().split(" (")[0] for axes in figure.axes]
+    assert sorted(titles) == ["knn", "logistic_regression", "mlp"]  # one panel per model
+    assert titles[0] == "mlp"  # deep first
 
 
 def test_compare_is_a_function_over_the_comparison_package(monkeypatch: pytest.MonkeyPatch):

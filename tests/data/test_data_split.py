@@ -89,9 +89,9 @@ def test_regression_splits_are_plain_and_seeded(config) -> None:
     assert splits.profile["stratified"] is False
 
 
-def test_zero_valid_fraction_gives_an_empty_valid_split(config) -> None:
-    splits = load_splits(
-        config("synthetic:moons", valid=0.0, options={"n_samples": 100}), "labels", 0
-    )
+@pytest.mark.parametrize(("source", "targets"), [("moons", "labels"), ("regression", "values")])
+def test_zero_valid_fraction_gives_an_empty_valid_split(config, source, targets) -> None:
+    options = {"n_samples": 100} if source == "moons" else {"n_samples": 100, "n_features": 2}
+    splits = load_splits(config(f"synthetic:{source}", valid=0.0, options=options), targets, 0)
     assert splits.x_valid.shape == (0, 2) and splits.y_valid.shape == (0,)
     assert len(splits.x_train) == 80

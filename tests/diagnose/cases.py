@@ -96,6 +96,14 @@ BROKEN: dict[str, dict[str, Any]] = {
     ),
 }
 
+# 60 sigmoid layers of 8 units: the gradient underflows to exactly 0 long before the first layer
+# (a finding whose message must say "zero gradient", not a capped number of orders of magnitude)
+ZERO_GRADIENT = case(
+    {"source": "synthetic:classification", "options": {"n_samples": 400}},
+    model={"kind": "mlp", "hidden": [8] * 60, "activation": "sigmoid"},
+    train=train(epochs=2),
+)
+
 HEALTHY: dict[str, dict[str, Any]] = {
     "iris": case("sklearn:iris", model={"kind": "mlp", "hidden": [32, 32]}, train=train(epochs=50)),
     "wine": case("sklearn:wine", model={"kind": "mlp", "hidden": [32, 32]}, train=train(epochs=50)),

@@ -34,7 +34,7 @@ def test_doctor_text_lists_findings_and_remedies(trained, capsys: pytest.Capture
     text = capsys.readouterr().out
     assert "[warning] class_imbalance" in text
     assert "fix: --set train.class_weights=balanced" in text
-    assert "gradwise doctor RUN --fix" in text
+    assert text.rstrip().endswith(f"apply them all with: gradwise doctor {run_dir} --fix")
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,75 @@ def test_class_imbalance_uses_the_scores_that_are_there() -> None:
     assert "f1" not in finding.evidence
 
 
+def imbalanced(valid: dict[str, Any], classes: list[Any], counts: list[int]) -> RunEvidence:
+    ratio = max(counts) / min(counts)
+    profile = {"classes": classes, "class_counts": {"train": counts}, "imbalance_ratio": ratio}
+    summary = {"status": "completed", "valid": valid}
+    return run_files([0.5, 0.2], [0.5, 0.2], summary, profile=profile)
+
+
+def test_class_imbalance_message_states_the_recalls_not_an_adjective() -> None:
+    """A minority recall of 0.69 is not "mostly missed": the message gives the numbers."""
+    valid = {"accuracy": 0.93, "balanced_accuracy": 0.83, "recall_0": 0.97, "recall_1": 0.69}
+    finding = curves.class_imbalance(imbalanced(valid, [0, 1], [900, 100]))
+    assert finding is not None
+    assert "minority-class recall 0.69 (class 1) vs majority 0.97 (class 0)" in finding.message
+    assert "misses 31% of class 1 against 3% of class 0" in finding.message
+    assert "class ratio ≥ 4× with accuracy ≥ 0.10 above" in finding.message
+    assert "mostly missed" not in finding.message
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"recall_no": 0.98, "recall_maybe_later": 0.61, "recall_yes": 0.4},  # by class name
+        {"recall_0": 0.98, "recall_1": 0.61, "recall_2": 0.4},  # older runs: by class index
+    ],
+)
+def test_class_imbalance_reads_recalls_by_name_or_by_index(keys: dict[str, float]) -> None:
+    valid = {"accuracy": 0.9, "balanced_accuracy": 0.66, **keys}
+    labels = ["No", "maybe later", "Yes!"]
+    finding = curves.class_imbalance(imbalanced(valid, labels, [800, 150, 50]))
+    assert finding is not None
+    # the minority classes (≤ 1/4 of the largest), lowest recall first, against the majority
+    recalls = "minority-class recall 0.40 (class Yes!), 0.61 (class maybe later) vs majority 0.98"
+    assert recalls + " (class No)" in finding.message
+    assert finding.evidence["minority_recall"] == {"Yes!": 0.4, "maybe later": 0.61}
+    assert finding.evidence["majority_recall"] == {"No": 0.98}
+
+
+def test_class_imbalance_index_keys_with_numeric_labels() -> None:
+    """Labels 1, 2, 3 with recalls keyed by index 0, 1, 2: recall_0 cannot be a label."""
+    valid = {"accuracy": 0.9, "f1": 0.7, "recall_0": 0.95, "recall_1": 0.9, "recall_2": 0.3}
+    finding = curves.class_imbalance(imbalanced(valid, [1, 2, 3], [700, 250, 50]))
+    assert finding is not None
+    assert "minority-class recall 0.30 (class 3) vs majority 0.95 (class 1)" in finding.message
+
+
+def test_class_imbalance_without_recalls_words_the_score_gap() -> None:
+    valid = {"accuracy": 0.96, "balanced_accuracy": 0.6}
+    finding = curves.class_imbalance(imbalanced(valid, [0, 1], [950, 50]))
+    assert finding is not None
+    assert "accuracy 0.960 but balanced_accuracy 0.600, 0.36 lower" in finding.message
+    assert "mostly missed" not in finding.message and "≥ 4×" in finding.message
+
+
+def test_a_zero_first_layer_gradient_is_named_not_counted_in_orders() -> None:
+    diagnostics = [
+        {"step": s, "layers": [layer("body.0", 0.0), layer("body.2", 1e-4), layer("head", 0.5)]}
+        for s in range(4)
+    ]
+    evidence = run_files([1.0], [1.0], {}, diagnostics=diagnostics)
+    finding = gradients.vanishing_gradients(evidence)
+    assert finding is not None and finding.evidence["orders_of_magnitude"] is None
+    assert finding.message == (
+        "Vanishing gradients: the first layer (body.0) gets a zero gradient (exactly 0 in 4 of 4 "
+        "samples) while the last (head) gets a relative gradient ‖∂L/∂W‖/‖W‖ of 0.5; a layer "
+        "with a zero gradient does not learn at all."
+    )
+    assert finding.evidence["zero_gradient_layers"] == ["body.0"]
+
+
 def layer(name: str, grad: float | None, weight: float = 1.0) -> dict[str, Any]:
     return {"name": name, "kind": "Linear", "grad_norm": grad, "weight_norm": weight}
 

@@ -10,7 +10,7 @@ import gradwise
 from gradwise.config import load_config
 from gradwise.diagnose.doctor import diagnose
 from gradwise.diagnose.findings import CODES
-from tests.diagnose.cases import BROKEN, HEALTHY
+from tests.diagnose.cases import BROKEN, HEALTHY, ZERO_GRADIENT
 
 
 @pytest.mark.parametrize("code", list(BROKEN))
@@ -94,6 +94,30 @@ def test_class_imbalance_evidence(trained) -> None:
     )
     assert evidence["recall_1"] < 0.5  # the 5% class is mostly missed
     assert [(r.key, r.value) for r in finding.remedies] == [("train.class_weights", "balanced")]
+    # the message is worded from the numbers, with the thresholds that flagged it
+    assert evidence["minority_recall"] == {"1": evidence["recall_1"]}
+    assert evidence["majority_recall"] == {"0": evidence["recall_0"]}
+    recalls = f"minority-class recall {evidence['recall_1']:.2f} (class 1) vs majority "
+    assert recalls + f"{evidence['recall_0']:.2f} (class 0)" in finding.message
+    assert f"misses {1 - evidence['recall_1']:.0%} of class 1" in finding.message
+    assert "class ratio ≥ 4×" in finding.message and "≥ 0.10" in finding.message
+    assert "mostly missed" not in finding.message
+
+
+def test_a_zero_gradient_is_called_zero(trained) -> None:
+    """Gradients that underflow to exactly 0 are not "30.0 orders of magnitude" (the log cap)."""
+    diagnosis = diagnose(trained(ZERO_GRADIENT), write=False)
+    finding = next(f for f in diagnosis.findings if f.code == "vanishing_gradients")
+    assert finding.severity == "error"
+    assert finding.message.startswith(
+        "Vanishing gradients: the first layer (body.0) gets a zero gradient (exactly 0 in "
+    )
+    assert "orders of magnitude" not in finding.message and "30.0" not in finding.message
+    assert finding.evidence["orders_of_magnitude"] is None
+    zero_layers = finding.evidence["zero_gradient_layers"]
+    assert zero_layers[0] == "body.0" and "head" not in zero_layers
+    assert f"{len(zero_layers)} of 61 weight layers (body.0 … {zero_layers[-1]})" in finding.message
+    assert finding.evidence["zero_gradient_samples"] == finding.evidence["samples"]
 
 
 def test_dead_and_saturated_units_name_their_layers(trained) -> None:

@@ -117,7 +117,7 @@ def test_comparison_section_marks_the_best_model_and_draws_size_curves(tmp_path)
     assert [row[0] for row in models[1:]] == ["logistic_regression", "mlp"]
     assert models[1][2] == "0.95 ± 0.02"
     assert '<tr class="best"><td>logistic_regression' in text  # accuracy: higher is better
-    assert len(page.images) == 1 and decode_png(page.images[0][0]).size == (900, 480)
+    assert len(page.images) == 1 and decode_png(page.images[0][0]).size == (1100, 380)
 
 
 def test_comparison_prefers_its_own_learning_curve_picture(tmp_path):

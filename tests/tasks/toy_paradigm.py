@@ -23,6 +23,8 @@ NOISE_STREAM_SEED = 1234
 class ToyGAN(Paradigm):
     target_kind = None
     main_metric = "discriminator_accuracy"
+    train_losses = ("loss", "discriminator_loss", "generator_loss")
+    eval_metrics = ("loss", "discriminator_accuracy")
     optimizer_names = ("discriminator", "generator")  # updated in this order
 
     def build_module(self, config: Any, feature_shape: tuple[int, ...]) -> nn.Module:

@@ -171,12 +171,13 @@ def test_any_exception_fails_only_its_trial(tmp_path: Path, monkeypatch):
     assert failed["trial"] == 1 and failed["error"] == "out of memory: cannot allocate 96 GiB"
 
 
-def test_a_metric_runs_do_not_log_stops_the_study_and_leaves_no_run(tmp_path: Path):
-    with pytest.raises(ConfigError, match=r"runs do not log 'valid_nope'.*valid_accuracy"):
-        gradwise.tune(iris(metric="valid_nope"), trials=2, out=tmp_path)
-    assert not list((tmp_path / "trials").glob("*"))
-    states = [t.state for t in stored(tmp_path).trials]
-    assert states == [TrialState.WAITING, TrialState.WAITING]  # nothing lost
+def test_a_metric_runs_do_not_log_stops_the_study_before_it_starts(tmp_path: Path):
+    out = tmp_path / "study"
+    with pytest.raises(ConfigError, match=r"^tune.metric: the run logs no metric 'valid_nope'.*"):
+        gradwise.tune(iris(metric="valid_nope"), trials=2, out=out)
+    assert not out.exists()  # checked against the task's metrics: no study, no trial run
+    with pytest.raises(ConfigError, match=r"'valid_acc' \(did you mean 'valid_accuracy'\?\)"):
+        gradwise.tune(iris(metric="valid_acc"), trials=2, out=out)
 
 
 def test_an_interrupted_trial_goes_back_to_the_queue(tmp_path: Path, monkeypatch):

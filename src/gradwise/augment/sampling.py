@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gradwise._io import user_stacklevel
 from gradwise.augment.options import (
     SAMPLING_OPTIONS,
     Oversample,
@@ -136,7 +137,7 @@ def smote(
         warnings.warn(
             f"data.sampling: smote k_neighbors={neighbours} lowered to {smallest - 1} (the "
             f"smallest class has {smallest} training samples)",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         neighbours = smallest - 1
     method = SMOTE(
@@ -179,7 +180,7 @@ def resample(
     warnings.warn(
         f"data.sampling: {name}: training {'class counts' if classification else 'rows'} "
         f"{describe(before)} → {describe(after)}",
-        stacklevel=2,
+        stacklevel=user_stacklevel(),
     )
     if classification:
         warn_few(before, after)
@@ -205,6 +206,6 @@ def warn_few(before: dict[str, int], after: dict[str, int]) -> None:
             warnings.warn(
                 f"data.sampling: class '{name}' has only {smallest} training samples{stage} "
                 f"(< {FEW_SAMPLES}); resampling cannot add information it does not have",
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             return

@@ -7,11 +7,12 @@ Commands that do not train (``datasets``, ``init``, ``runs``) never import torch
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradwise.cli.output import print_json, print_table
+from gradwise.cli.output import data_from, print_json, print_table
 from gradwise.registry import Registry
 
 
@@ -84,7 +85,9 @@ def _init_args(parser: argparse.ArgumentParser) -> None:
         "--model", default=None, help="%(kinds)s (default: by the kind of dataset)"
     )
     model.kinds = _ModelKinds()  # type: ignore[attr-defined]  # argparse fills %(kinds)s from it
-    parser.add_argument("--target", default=None, help="label column (tables)")
+    parser.add_argument(
+        "--target", default=None, help="the column to predict (needed for a table file)"
+    )
 
 
 class _ModelKinds:
@@ -121,10 +124,12 @@ def train(args: argparse.Namespace) -> int:
 
     if bool(args.config) == bool(args.resume):
         raise ConfigError("train: give either CONFIG or --resume RUN")
+    if args.resume and not args.overrides and (done := _completed(args.resume)) is not None:
+        return _say_complete(done, args.json)  # nothing to train: no rebuilt report either
     from gradwise import api
 
     if args.resume:
-        run = api.resume(args.resume, quiet=args.quiet or args.json)
+        run = api.resume(args.resume, overrides=args.overrides, quiet=args.quiet or args.json)
     else:
         run = api.train(
             args.config, out=args.out, overrides=args.overrides, quiet=args.quiet or args.json
@@ -134,6 +139,26 @@ def train(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     _print_summary(summary)
+    return 0
+
+
+def _completed(run_dir: str) -> dict | None:
+    """The summary of a run that already completed (None when there is more to train)."""
+    from gradwise.runs import open_run, read_summary
+
+    summary = read_summary(open_run(run_dir))
+    return summary if summary.get("status") == "completed" else None
+
+
+def _say_complete(summary: dict, as_json: bool) -> int:
+    if as_json:
+        print_json(summary)
+        return 0
+    stopped = ", stopped early" if summary.get("stopped_early") else ""
+    print(
+        f"{summary.get('run_dir')}: already complete ({summary.get('epochs_run')} epochs"
+        f"{stopped}); nothing to resume"
+    )
     return 0
 
 
@@ -164,11 +189,17 @@ def _evaluate_args(parser: argparse.ArgumentParser) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     from gradwise.api import Run
 
-    metrics = Run(args.run).evaluate(args.data)
+    run = Run(args.run)
+    with data_from("--data", args.data):
+        metrics = run.evaluate(args.data)
     if args.json:
         print_json(metrics)
-    else:
-        print_table(["metric", "value"], sorted(metrics.items()))
+        return 0
+    rows = metrics.pop("rows", None)
+    loss = metrics.pop("loss", None)
+    print(f"{rows} rows of {args.data or 'the test split'}")
+    first = [("loss", loss)] if loss is not None else []
+    print_table(["metric", "value"], first + sorted(metrics.items()))
     return 0
 
 
@@ -176,15 +207,20 @@ def evaluate(args: argparse.Namespace) -> int:
 def _predict_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run directory")
     parser.add_argument("input", help="CSV/Parquet/NPZ with the same feature columns")
-    parser.add_argument("-o", "--output", required=True, help="predictions file (.csv/.parquet)")
+    parser.add_argument(
+        "-o", "--output", required=True, help="predictions file (.csv/.parquet; - for stdout)"
+    )
     _json_flag(parser)
 
 
 @command("predict", "predict new data with a trained run", _predict_args)
 def predict(args: argparse.Namespace) -> int:
+    if args.output == "-":
+        return _predict_to_stdout(args)
     from gradwise.predict import write_predictions
 
-    written = write_predictions(args.run, args.input, args.output)
+    with data_from("", args.input, readers_only=True):
+        written = write_predictions(args.run, args.input, args.output)
     if args.json:
         print_json(written)
     else:
@@ -192,18 +228,39 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_to_stdout(args: argparse.Namespace) -> int:
+    """``-o -``: the predictions as CSV on stdout, nothing else there."""
+    from gradwise.errors import ConfigError
+
+    if args.json:
+        raise ConfigError("predict: -o - writes CSV on stdout; it cannot share it with --json")
+    from gradwise.api import Run
+    from gradwise.predict import predictions_frame
+
+    run = Run(args.run)
+    with data_from("", args.input, readers_only=True):
+        frame = predictions_frame(run, args.input)
+    sys.stdout.write(frame.to_csv(index=False))
+    return 0
+
+
 # ----------------------------------------------------------------------------------- runs
 def _runs_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", default="runs", help="folder holding run directories")
+    parser.add_argument("--dir", default=None, help="folder holding run directories (runs)")
     _json_flag(parser)
 
 
 @command("runs", "a table of past runs", _runs_args)
 def runs(args: argparse.Namespace) -> int:
+    from gradwise.errors import CheckpointError
     from gradwise.runs import find_runs, read_summary
 
+    folder = Path(args.dir or "runs")
+    if args.dir is not None and not folder.is_dir():  # the default may not exist yet
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise CheckpointError(f"runs --dir {args.dir}: {what}")
     rows = []
-    for paths in find_runs(args.dir):
+    for paths in find_runs(folder):
         summary = read_summary(paths)
         metric = summary.get("main_metric")
         test = summary.get("test", {})
@@ -222,7 +279,7 @@ def runs(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     elif not rows:
-        print(f"no runs under {Path(args.dir)}")
+        print(f"no runs under {folder}")
     else:
         print_table(list(rows[0]), [list(r.values()) for r in rows])
     return 0

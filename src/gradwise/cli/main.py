@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 import warnings
+from pathlib import Path
 
 from gradwise import __version__
 from gradwise.cli.commands import COMMANDS
 from gradwise.cli.output import error, warning_line
 from gradwise.errors import GradwiseError
+from gradwise.runs import RunPaths
 
 # Modules that register commands (with ``gradwise.cli.commands.command``) when imported. They
 # must not import torch at module level: `gradwise --help` stays instant.
@@ -53,9 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     except GradwiseError as exc:
         error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        error("interrupted")
+    except KeyboardInterrupt as exc:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # off the line that ^C (or a live progress line) left open
+        error(interrupted(getattr(exc, "run_dir", None)))
         return 130
+
+
+def interrupted(run_dir: Path | None) -> str:
+    """``interrupted``, and how to continue when training left a run directory behind."""
+    if run_dir is None:
+        return "interrupted"
+    if not (RunPaths(Path(run_dir)).checkpoints / "last.safetensors").is_file():
+        return f"interrupted before the first epoch ended; nothing to resume in {run_dir}"
+    return f"interrupted; resume with: gradwise train --resume {shlex.quote(str(run_dir))}"
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+
+from gradwise.errors import DataError
 
 
 def print_json(document: Any) -> None:
@@ -46,3 +49,20 @@ def warning_line(
 ) -> None:
     """``warnings.showwarning`` replacement: one line, no source location."""
     sys.stderr.write(f"gradwise: warning: {str(message).splitlines()[0]}\n")
+
+
+@contextmanager
+def data_from(flag: str, path: str | None, readers_only: bool = False) -> Iterator[None]:
+    """Data errors name the file as the user gave it: the readers label their messages
+    ``data.source`` (the experiment key), but this file came from ``flag`` (``--data``; "" for
+    a positional argument). ``readers_only``: relabel only those ``data.source`` messages."""
+    try:
+        yield
+    except DataError as exc:
+        message = str(exc)
+        from_reader = message.startswith("data.source: ")
+        if path is None or (readers_only and not from_reader):
+            raise
+        message = message.removeprefix("data.source: ")
+        label = " ".join(part for part in (flag, "" if path in message else path) if part)
+        raise type(exc)(f"{label}: {message}" if label else message) from None

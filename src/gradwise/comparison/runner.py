@@ -5,7 +5,7 @@ once by ``load_data(config)`` with seed s; one nested order of the training rows
 drawn (:mod:`.curves`); then for each training fraction, smallest first, every baseline and
 every deep variant is fitted on the same rows and scored on the same test split. The results go
 to ``<out>/<name>-compare-<timestamp>/``: ``compare.json``, ``learning_curves.png`` and the
-resolved ``experiment.yaml`` (the picture drawn by :func:`gradwise.report.plots.size_curves_png`).
+resolved ``experiment.yaml`` (the picture: :func:`gradwise.report.size_curves.size_curves_png`).
 Nothing is written before every fit has finished.
 
 >>> import gradwise
@@ -232,7 +232,7 @@ def build_document(
 
 
 def write_comparison(out: str | Path, config: Any, document: dict[str, Any]) -> Path:
-    from gradwise.report.plots import size_curves_png
+    from gradwise.report.size_curves import size_curves_png
 
     picture = size_curves_png(document)  # drawn before the folder exists: nothing half-written
     folder = create_stamped_dir(out, f"{config.name}-compare")

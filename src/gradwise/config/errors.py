@@ -76,12 +76,29 @@ def first_problem(exc: ValidationError, root: Any, where: str = "") -> Problem:
         tags = re.findall(r"'([^']*)'", context.get("expected_tags", ""))
         tag = str(context.get("tag"))
         return Problem(key, f"must be {_one_of(tags)}, got {tag!r}{did_you_mean(tag, tags)}")
-    expected = _expected([same["msg"] for same in same_key])
-    got = "" if isinstance(value, dict) else f", got {value!r}"
+    messages = [same["msg"] for same in same_key]
+    notes: list[str] = []
+    if not isinstance(value, dict):
+        # "Input should be a valid integer, got a number with a fractional part": pydantic
+        # already says what it got; that becomes a note on the value, not a second "got"
+        notes = [match[1] for m in messages if _pydantic_own(m) and (match := _GOT.search(m))]
+        messages = [_GOT.sub("", m) if _pydantic_own(m) else m for m in messages]
+    expected = _expected(messages)
+    note = f" ({'; '.join(dict.fromkeys(notes))})" if notes else ""
+    said = any(", got " in m for m in messages)  # a validator's own "..., got 0"
+    got = "" if isinstance(value, dict) or said else f", got {value!r}{note}"
     hint = ""
     if kind == "literal_error":
         hint = did_you_mean(str(value), re.findall(r"'([^']*)'", context.get("expected", "")))
     return Problem(location, f"{expected}{got}{hint}")
+
+
+_GOT = re.compile(r", got ([^'\"]*)$")  # pydantic's own ", got <what>" (never a quoted value)
+VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")  # a validator's own message
+
+
+def _pydantic_own(message: str) -> bool:
+    return not message.startswith(VALIDATOR_PREFIXES)
 
 
 def _expected(messages: list[str]) -> str:
@@ -89,7 +106,7 @@ def _expected(messages: list[str]) -> str:
     valid integer"; a validator's own message is kept; a union's members are joined by "or"."""
     requirements: list[str] = []
     for message in messages:
-        if message.startswith(("Value error, ", "Assertion failed, ")):
+        if message.startswith(VALIDATOR_PREFIXES):
             requirement = message.split(", ", 1)[1]
         else:  # "Input should be ...", "String should have ...", "List should have ..."
             requirement = re.sub(r"^\w+ should ", "must ", message)

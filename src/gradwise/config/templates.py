@@ -2,14 +2,22 @@
 
 The recipes are the defaults we stand behind: e.g. the cnn1d recipe for mnist1d (batch-normed
 conv blocks with pooling, AdamW, one-cycle) is the one `benchmarks/mnist1d_accuracy.py` measures.
+
+A data file is opened (a table's header and its target column only): the target must be one of
+its columns, and the task is inferred from that column (said in a comment). A model kind not made
+for the data's shape is said in a comment and a warning.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from gradwise.config.models import MODEL_CONFIGS
-from gradwise.errors import ConfigError, did_you_mean
+from gradwise.errors import ConfigError, DataError, did_you_mean
 
 # Hand-tuned model sections per kind (MODEL_CONFIGS lists the kinds); a kind without one starts
 # from its defaults (model_block).
@@ -75,41 +83,53 @@ TRAIN_RECIPES = {
 }
 DEFAULT_RECIPE = (20, 128, "{name: adam, lr: 0.001}", "{name: constant}")
 
-DEFAULT_MODEL = {"signal": "cnn1d", "image": "cnn2d", "tabular": "mlp"}
+
+@dataclass
+class DataFacts:
+    """What ``init`` knows of a dataset: its input kind, target kind and target column, and
+    comment lines saying how it knows (an inferred task)."""
+
+    kind: str = "tabular"  # tabular | signal | image
+    targets: str | None = "labels"  # labels | values (the paradigm's target kind)
+    target: str | None = None  # the target column of a table
+    notes: list[str] = field(default_factory=list)
 
 
 def starting_config(dataset: str, model: str | None = None, target: str | None = None) -> str:
     from gradwise.data.catalog import BUILTIN_DATASETS
     from gradwise.tasks import TASKS, task_for_targets
+    from gradwise.tasks.checks import MODEL_FOR_INPUTS, model_shape_note
 
     info = next((d for d in BUILTIN_DATASETS if d["name"] == dataset), None)
-    if info is None and ":" not in dataset and "." not in dataset:
+    is_path = ":" not in dataset and ("." in dataset or Path(dataset).exists())
+    if info is None and ":" not in dataset and not is_path:
         names = [d["name"] for d in BUILTIN_DATASETS]
         raise ConfigError(
             f"init: unknown dataset '{dataset}'{did_you_mean(dataset, names)}; "
             "give a built-in name (see `gradwise datasets`) or a file path"
         )
-    info = info or {"kind": "tabular", "targets": "labels"}
-    model = model or DEFAULT_MODEL.get(info.get("kind", "tabular"), "mlp")
-    if model not in MODEL_CONFIGS:
+    if model is not None and model not in MODEL_CONFIGS:
         raise ConfigError(
             f"init --model: unknown model '{model}'"
             f"{did_you_mean(model, MODEL_CONFIGS)}; choose from: "
             f"{', '.join(MODEL_CONFIGS)}"
         )
-    task = task_for_targets(info.get("targets", "labels"))
+    facts = data_facts(dataset, info, target)
+    model = model or MODEL_FOR_INPUTS.get(facts.kind, "mlp")
+    shape_note = model_shape_note(model, facts.kind, data=dataset)
+    if shape_note:
+        warnings.warn(shape_note, stacklevel=2)
+        facts.notes.append(f"note: {shape_note}")
+    task = task_for_targets(facts.targets)
     epochs, batch, optimizer, schedule = TRAIN_RECIPES.get(model, DEFAULT_RECIPE)
     loss = TASKS.get(task).default_loss
     task_choices = " | ".join(TASKS.names())
     name = dataset.split(":")[-1].split("/")[-1].rsplit(".", 1)[0]
-    target_line = (
-        f"  target: {target or info.get('target') or 'label'}\n"
-        if info.get("kind") == "tabular" or target
-        else ""
-    )
+    target_line = f"  target: {facts.target}\n" if facts.target else ""
+    notes = "".join(f"# {line}\n" for line in facts.notes)
     return f"""\
 # gradwise experiment: {dataset} with {model}. Train it with: gradwise train THIS_FILE
-name: {name}-{model}
+{notes}name: {name}-{model}
 seed: 0
 task: {task:<22}# {task_choices}
 data:
@@ -130,6 +150,108 @@ data:
   ema: null                   # e.g. 0.99: validate and keep a moving average of the weights
   device: auto                # auto | cpu | cuda
 """
+
+
+def data_facts(dataset: str, info: dict[str, Any] | None, target: str | None) -> DataFacts:
+    """The facts of a built-in dataset (its catalog entry), an ``rdata:`` table or a data file;
+    a table's ``target`` must be one of its columns, and the task is inferred from it."""
+    if dataset.startswith("rdata:") and (target is not None or info is None):
+        return _table_facts(dataset, target, _rdata_columns(dataset))
+    if info is not None:
+        facts = DataFacts(info.get("kind", "tabular"), info.get("targets"), info.get("target"))
+        facts.target = target or facts.target
+        return facts
+    if ":" in dataset:  # a source kind without a catalog entry (sklearn:NAME, synthetic:NAME)
+        return DataFacts(target=target)
+    path = Path(dataset)
+    if not path.exists():
+        raise ConfigError(f"init: file not found: '{path}'")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _table_facts(str(path), target, _csv_columns(path))
+    if suffix in (".parquet", ".pq"):
+        return _table_facts(str(path), target, _parquet_columns(path))
+    if target is not None:
+        raise ConfigError(
+            f"init --target: '{path}' has no columns (arrays x and y, or one sub-folder per "
+            "class hold the labels); leave --target out"
+        )
+    if path.is_dir():
+        return DataFacts("image", "labels")
+    if suffix == ".npz":
+        import pandas as pd
+
+        from gradwise.data.files import read_npz
+        from gradwise.tasks.checks import infer_target_kind
+
+        raw = read_npz(str(path), {}, 0)
+        if raw.y is None or raw.y.ndim != 1:
+            return DataFacts(raw.input_kind, "values")
+        targets, why = infer_target_kind(pd.Series(raw.y))
+        return DataFacts(raw.input_kind, targets, None, [_inferred("array y", targets, why)])
+    from gradwise.data.files import unknown_extension
+
+    raise unknown_extension(path)
+
+
+TableColumns = tuple[list[str], Any]  # the column names, and a reader of one column (a Series)
+
+
+def _table_facts(source: str, target: str | None, table: TableColumns) -> DataFacts:
+    from gradwise.tasks.checks import infer_target_kind
+
+    columns, read_column = table
+    listed = ", ".join(columns)
+    if target is None:
+        raise ConfigError(
+            f"init: pass --target COLUMN to say what to predict from '{source}'; columns: {listed}"
+        )
+    if target not in columns:
+        raise ConfigError(
+            f"init --target: no column '{target}' in '{source}'"
+            f"{did_you_mean(target, columns)}; columns: {listed}"
+        )
+    targets, why = infer_target_kind(read_column(target))
+    return DataFacts("tabular", targets, target, [_inferred(f"column '{target}'", targets, why)])
+
+
+def _inferred(what: str, targets: str, why: str) -> str:
+    from gradwise.tasks import task_for_targets
+
+    return f"task: {task_for_targets(targets)}, inferred from {what} ({why}); change it if wrong"
+
+
+def _csv_columns(path: Path) -> TableColumns:
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=5)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"init: '{path}' is empty: no header and no rows") from err
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"init: cannot read '{path}' as CSV: {reason}") from err
+    return [str(c) for c in header.columns], lambda c: pd.read_csv(path, usecols=[c])[c]
+
+
+def _parquet_columns(path: Path) -> TableColumns:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    try:
+        names = list(pq.read_schema(path).names)
+    except Exception as err:  # pyarrow raises its own types (ArrowInvalid, ...)
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"init: cannot read '{path}' as Parquet: {reason}") from err
+    names = [n for n in names if not n.startswith("__index_level_")]  # pandas' stored index
+    return names, lambda c: pd.read_parquet(path, columns=[c])[c]
+
+
+def _rdata_columns(dataset: str) -> TableColumns:
+    from gradwise.data.rdata import read_rdata
+
+    table = read_rdata(dataset.split(":", 1)[1], {}, 0).table
+    return [str(c) for c in table.columns], lambda c: table[c]
 
 
 def model_block(kind: str) -> str:

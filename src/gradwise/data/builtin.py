@@ -1,4 +1,5 @@
-"""Built-in offline datasets: MNIST-1D (generated, cached) and scikit-learn's bundled sets.
+"""Built-in offline datasets: MNIST-1D (generated, cached) and scikit-learn's bundled sets
+(cached as plain arrays, so that reading them again does not import scikit-learn).
 
 MNIST-1D is *generated* with ``mnist1d.data.make_dataset`` (never ``get_dataset``, which
 downloads). Generation takes seconds, so the arrays are cached in-process and on disk as an
@@ -137,16 +138,55 @@ def read_sklearn(name: str, options: Mapping[str, Any], seed: int) -> RawData:
     ``sklearn:digits`` with ``data.options.as_image: true`` gives (n, 1, 8, 8) images in [0, 1].
     """
     loader_name = lookup(SKLEARN_SETS, name, "scikit-learn dataset")  # before the slow import
-    import sklearn.datasets
-
     opts = parse_options(SKLEARN_OPTIONS[name], options)
-    bunch = getattr(sklearn.datasets, loader_name)(as_frame=True)
+    table, target_names = _sklearn_table(name, loader_name)
     source = f"sklearn:{name}"
     if isinstance(opts, DigitsOptions) and opts.as_image:
-        images = np.asarray(bunch.images, dtype=np.float32)[:, None] / 16.0  # (n, 1, 8, 8)
-        return RawData(source=source, x=images, y=np.asarray(bunch.target), input_kind="image")
-    table = bunch.frame.copy()
-    names = bunch.get("target_names")
-    if names is not None and name != "digits":  # readable labels: 'setosa', not 0
-        table["target"] = np.asarray(names, dtype=object)[table["target"].to_numpy()]
+        pixels = table.drop(columns="target").to_numpy(dtype=np.float32)  # (n, 64), row-major
+        images = pixels.reshape(-1, 1, 8, 8) / 16.0  # (n, 1, 8, 8)
+        return RawData(source=source, x=images, y=table["target"].to_numpy(), input_kind="image")
+    if target_names is not None and name != "digits":  # readable labels: 'setosa', not 0
+        table["target"] = np.asarray(target_names, dtype=object)[table["target"].to_numpy()]
     return RawData(source=source, table=table, default_target="target")
+
+
+def sklearn_cache_path(name: str) -> Path:
+    """The cache file of ``sklearn:NAME`` for the installed scikit-learn (found without
+    importing it: the import alone takes most of a second)."""
+    from importlib.metadata import version
+
+    return cache_dir() / f"sklearn-{name}-{version('scikit-learn')}.npz"
+
+
+def _sklearn_table(name: str, loader_name: str) -> tuple[Any, list[str] | None]:
+    """The bundled set's numeric frame (a fresh copy) and its class names, from the cache when
+    it has them, else from scikit-learn (then cached)."""
+    import pandas as pd
+
+    path = sklearn_cache_path(name)
+    # an absent or damaged cache file is (re)written
+    with (
+        contextlib.suppress(OSError, ValueError, KeyError),
+        np.load(path, allow_pickle=False) as stored,
+    ):
+        columns = [str(c) for c in stored["columns"]]
+        table = pd.DataFrame({c: stored[f"column_{i}"] for i, c in enumerate(columns)})
+        names = stored["target_names"].tolist() if "target_names" in stored else None
+        return table, names
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, loader_name)(as_frame=True)
+    names = bunch.get("target_names")
+    names = None if names is None else [str(n) for n in names]
+    arrays = {f"column_{i}": bunch.frame[c].to_numpy() for i, c in enumerate(bunch.frame.columns)}
+    arrays["columns"] = np.asarray([str(c) for c in bunch.frame.columns])
+    if names is not None:
+        arrays["target_names"] = np.asarray(names)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez(handle, **arrays)
+
+    with contextlib.suppress(OSError):  # an unwritable cache only costs time
+        atomic_write(path, write)
+    return bunch.frame.copy(), names

@@ -6,6 +6,7 @@ was expected and what was found.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -177,14 +178,53 @@ def read_image_folder(folder: Path, options: Mapping[str, Any], need_y: bool = T
     return RawData(source=str(folder), x=x, y=y, input_kind="image")
 
 
-def read_input_file(path: str | Path, options: Mapping[str, Any] | None = None) -> RawData:
-    """Read a file for predict/evaluate: CSV/Parquet/NPZ by extension, or an image folder.
+INPUTS = (
+    "a file path (CSV/Parquet/NPZ or an image folder), a pandas DataFrame, a mapping (one row, "
+    "or column -> values), a list of mappings (rows) or a NumPy array"
+)
 
+
+def read_input_file(data: Any, options: Mapping[str, Any] | None = None) -> RawData:
+    """New inputs for predict/evaluate as :class:`RawData`: a table, or an array ``x``.
+
+    ``data`` is a path (CSV/Parquet/NPZ by extension, or an image folder), a DataFrame, a
+    mapping (one row ``{"age": 41}`` or columns ``{"age": [41, 35]}``), a list of mappings (rows)
+    or an array (``x``; :meth:`Preprocessor.transform_features` names a table run's columns).
     Labels are optional here: an NPZ needs only ``x``, an image folder may hold images directly.
     ``options`` are the run's ``data.options`` (``image_size``/``channels`` for images); options
     meant for other sources are ignored.
     """
-    path = Path(path)
+    if isinstance(data, RawData):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        return _read_input_path(Path(data), options)
+    if isinstance(data, pd.DataFrame):
+        return RawData(source="DataFrame", table=data)
+    if isinstance(data, pd.Series):  # one row, indexed by column
+        return RawData(source="Series", table=data.to_frame().T.infer_objects())
+    if isinstance(data, Mapping):
+        return RawData(source="mapping", table=_mapping_table(data))
+    if isinstance(data, (list, tuple)) and data and all(isinstance(r, Mapping) for r in data):
+        return RawData(source="list of mappings", table=pd.DataFrame(list(data)))
+    if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__"):
+        x = np.asarray(data)
+        if x.size == 0:
+            raise DataError(f"inputs: the {type(data).__name__} has no rows")
+        return RawData(source="array", x=x, input_kind=kind_of_shape(x.shape[1:]))
+    raise DataError(f"inputs: got {type(data).__name__}; expected {INPUTS}")
+
+
+def _mapping_table(data: Mapping[str, Any]) -> pd.DataFrame:
+    """One row when every value is a scalar, else one column per key."""
+    if all(np.ndim(value) == 0 for value in data.values()):
+        return pd.DataFrame([dict(data)])
+    try:
+        return pd.DataFrame(dict(data))
+    except ValueError as err:  # columns of different lengths
+        raise DataError(f"inputs: cannot read the mapping as columns: {err}") from None
+
+
+def _read_input_path(path: Path, options: Mapping[str, Any] | None) -> RawData:
     options = dict(options or {})
     suffix = path.suffix.lower()
     if path.is_dir() and suffix not in FILE_FORMATS:

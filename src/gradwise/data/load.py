@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gradwise._io import to_jsonable
+from gradwise._io import to_jsonable, user_stacklevel
 from gradwise.config.schema import DataConfig
 from gradwise.data.preprocess import Preprocessor
 from gradwise.data.raw import GENERIC_OPTIONS, RawData
@@ -117,7 +117,7 @@ def _drop_missing_targets(examples: Examples, source: str) -> tuple[Examples, np
     warnings.warn(
         f"{source}: dropped {int(missing.sum())} row(s) with a missing target "
         f"{examples.target_names or 'y'}",
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
     features = _rows(examples.features, kept)
     thinned = Examples(features, examples.targets[kept], examples.target_names)
@@ -131,25 +131,50 @@ def _rows(features: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFram
     return features[index]
 
 
-def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: int) -> Splits:
-    """:func:`load_splits` for data already read."""
-    examples, kept = _drop_missing_targets(examples_of(raw, data, targets), raw.source)
-    n, n_dropped = len(kept), len(raw) - len(kept)
-    if targets is not None:  # whole-data checks first
-        TargetEncoder.fit(examples.targets, targets, examples.target_names)
+def _split_rows(
+    examples: Examples, data: DataConfig, targets: str | None, seed: int, source: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices (train, valid, test) of ``examples``: stratified for labels, by ``seed``."""
+    n = len(examples.features)
     n_fixed = 0 if examples.test_features is None else len(examples.test_features)
     n_valid, n_test = split_sizes(n, data.valid, data.test, n_fixed)
     if n - n_valid - n_test < 2:
         raise DataError(
-            f"data: '{raw.source}' has {n} rows, too few for "
-            f"valid={data.valid} and test={data.test}"
+            f"data: '{source}' has {n} rows, too few for valid={data.valid} and test={data.test}"
         )
-    stratify = targets == "labels"
-    if stratify:
+    if targets == "labels":
         codes = pd.factorize(pd.Series(label_list(examples.targets, as_text=True)))[0]
-        train, valid, test = stratified_split(codes, n_valid, n_test, seed)
+        return stratified_split(codes, n_valid, n_test, seed)
+    return plain_split(n, n_valid, n_test, seed)
+
+
+def load_test_split(
+    data: DataConfig, targets: str | None, seed: int, pre: Preprocessor
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The test split of :func:`load_splits` (same rows, same encoding) for a run whose
+    preprocessing ``pre`` was fitted already: nothing is refitted, and the training and
+    validation rows are not encoded (evaluate, the report)."""
+    raw = read_source(data, seed)
+    examples, _ = _drop_missing_targets(examples_of(raw, data, targets), raw.source)
+    if examples.test_features is not None:  # the source's fixed test split
+        test_x, test_y = examples.test_features, examples.test_targets
     else:
-        train, valid, test = plain_split(n, n_valid, n_test, seed)
+        test = _split_rows(examples, data, targets, seed, raw.source)[2]
+        values = examples.targets
+        test_x, test_y = _rows(examples.features, test), None if values is None else values[test]
+    x_test = pre.transform_features(test_x, warn_missing=False, unseen="zeros")
+    return x_test, None if targets is None else pre.encode_target(test_y)
+
+
+def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: int) -> Splits:
+    """:func:`load_splits` for data already read."""
+    examples, kept = _drop_missing_targets(examples_of(raw, data, targets), raw.source)
+    n_dropped = len(raw) - len(kept)
+    if targets is not None:  # whole-data checks first
+        TargetEncoder.fit(examples.targets, targets, examples.target_names)
+    n_fixed = 0 if examples.test_features is None else len(examples.test_features)
+    stratify = targets == "labels"
+    train, valid, test = _split_rows(examples, data, targets, seed, raw.source)
 
     scale_target = bool(data.options.get("scale_target", GENERIC_OPTIONS["scale_target"]))
     features, values = examples.features, examples.targets
@@ -184,7 +209,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: i
         warnings.warn(
             f"{raw.source}: imputed missing values (training median/mode) in column(s) "
             + ", ".join(f"{name} ({missing[name]})" for name in imputed),
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     profile = build_profile(
         raw,

@@ -17,6 +17,7 @@ Every model also takes ``scale_target``, which preprocessing reads (not the sour
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,14 +191,16 @@ class SourceRef:
     name: str  # what the reader gets: the name after the prefix, or the path
 
 
-def locate_source(source: str) -> SourceRef:
+def locate_source(source: str, base: str | Path | None = None) -> SourceRef:
     """Resolution order: ``PREFIX:NAME``, a built-in name, a path with a known extension, an
-    existing directory (an image folder). Nothing is read; only paths are looked at."""
+    existing directory (an image folder). Nothing is read; only paths are looked at, relative
+    ones in ``base`` (the current directory when None); the ref's ``name`` keeps them relative."""
     source = source.strip()
     prefix, sep, name = source.partition(":")
     # a drive letter (C:\...) is no prefix, and a file may have a colon in its name
     is_prefix = sep and len(prefix) >= 2 and "/" not in prefix and "\\" not in prefix
-    if is_prefix and not Path(source).exists():
+    where = Path(base) if base is not None else Path()
+    if is_prefix and not (where / source).exists():
         return SourceRef("prefixed", prefix, name)
     if source in BUILTIN_OPTIONS:
         return SourceRef("builtin", source, source)
@@ -205,11 +208,28 @@ def locate_source(source: str) -> SourceRef:
     suffix = path.suffix.lower()
     if suffix in FILE_OPTIONS:
         return SourceRef("file", suffix, str(path))
-    if path.is_dir():
+    if (where / path).is_dir():
         return SourceRef("folder", "", str(path))
-    if not suffix and "/" not in source and "\\" not in source and not path.exists():
+    if not suffix and "/" not in source and "\\" not in source and not (where / path).exists():
         return SourceRef("unknown_name", "", source)
     return SourceRef("unknown_file", suffix, str(path))
+
+
+def resolve_source(source: str, base: str | Path | None = None) -> str:
+    """``data.source`` with a relative path made absolute against ``base`` (an experiment
+    file's folder; the current directory when None). Built-in names, ``PREFIX:NAME`` and
+    absolute paths come back as they are::
+
+        resolve_source("churn.csv", "/home/me/csv")  # '/home/me/csv/churn.csv'
+        resolve_source("sklearn:iris", "/home/me")   # 'sklearn:iris'
+    """
+    ref = locate_source(source, base)
+    if ref.form in ("prefixed", "builtin", "unknown_name"):
+        return source
+    path = Path(ref.name)
+    if path.is_absolute():
+        return ref.name
+    return os.path.abspath(Path(base) / path if base is not None else path)
 
 
 def options_model(source: str | SourceRef) -> type[SourceOptions] | None:

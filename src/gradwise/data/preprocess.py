@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gradwise._io import user_stacklevel
 from gradwise.data import tabular
 from gradwise.data.raw import RawData, kind_of_shape
 from gradwise.data.targets import TargetEncoder
@@ -107,31 +108,41 @@ class Preprocessor:
         """Target outputs: one per class, or one per value target; 0 without targets."""
         return 0 if self.target is None else self.target.n_outputs
 
+    @property
+    def input_columns(self) -> list[str] | None:
+        """Tables: the input columns the model reads, in training order (an array's columns);
+        None for array inputs."""
+        return None if self.columns is None else [spec["name"] for spec in self.columns]
+
     def transform_features(
         self,
-        data: pd.DataFrame | np.ndarray | RawData,
+        data: Any,
         *,
         warn_missing: bool = True,
         unseen: str = "error",
     ) -> np.ndarray:
         """Encode new inputs like the training data → float32 (n, *feature_shape).
 
-        Raises DataError for missing columns, unseen categories (unless ``unseen="zeros"``,
-        which encodes them as all-zero one-hot rows, with a warning) or a wrong array shape.
-        Missing values are imputed with the training statistics (one warning naming the columns
-        unless ``warn_missing`` is false).
+        ``data``: anything :func:`~gradwise.data.files.read_input_file` reads (a path, a
+        DataFrame, a mapping or list of mappings, an array); a table run's array holds the
+        :attr:`input_columns` in order. Raises DataError for missing columns, unseen categories
+        (unless ``unseen="zeros"``, which encodes them as all-zero one-hot rows, with a
+        warning) or a wrong array shape. Missing values are imputed with the training
+        statistics (one warning naming the columns unless ``warn_missing`` is false).
         """
+        if not isinstance(data, (pd.DataFrame, np.ndarray)):
+            data = self.read_inputs(data)
         if isinstance(data, RawData):
             data = data.table if data.table is not None else data.x
         if self.columns is not None:
             if not isinstance(data, pd.DataFrame):
-                raise DataError("input must be a table with the training columns, got an array")
+                data = self._array_table(np.asarray(data))
             encoded, report = tabular.transform_table(data, self.columns, unseen)
             if report.imputed and warn_missing:
                 warnings.warn(
                     f"imputed missing values in column(s) {', '.join(report.imputed)} "
                     "with training medians/modes",
-                    stacklevel=2,
+                    stacklevel=user_stacklevel(),
                 )
             if report.unseen:
                 warnings.warn(
@@ -141,7 +152,7 @@ class Preprocessor:
                         + (" ..." if len(values) > 5 else "")
                         for name, values in report.unseen.items()
                     ),
-                    stacklevel=2,
+                    stacklevel=user_stacklevel(),
                 )
             return encoded
         x = self._as_array(data)
@@ -151,15 +162,36 @@ class Preprocessor:
         factor = np.asarray(self.factor).reshape(shape)
         return ((x - offset) / factor).astype(np.float32)
 
+    def read_inputs(self, data: Any) -> RawData:
+        """``data`` (a path, a DataFrame, mappings, an array) read as new inputs for this run."""
+        from gradwise.data.files import read_input_file
+
+        return read_input_file(data, self.reader_options())
+
+    def _array_table(self, x: np.ndarray) -> pd.DataFrame:
+        """A table run's array (n, columns) or one row (columns,) as a table of its columns."""
+        names = self.input_columns or []
+        rows = x[None] if x.ndim == 1 else x
+        if rows.ndim != 2 or rows.shape[1] != len(names):
+            shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+            raise DataError(
+                f"inputs: an array for this run has shape (n, {len(names)}), one column per "
+                f"training input column in order ({shown}); got shape {x.shape}"
+            )
+        return pd.DataFrame(rows, columns=names).infer_objects()
+
     def _as_array(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
         x = np.asarray(data.to_numpy() if isinstance(data, pd.DataFrame) else data)
         if x.dtype.kind not in "biuf":
             raise DataError(f"input must hold numbers, found dtype {x.dtype}")
         x = x.astype(np.float64)
+        size = int(np.prod(self.feature_shape))
+        if x.ndim == 1:  # one example flattened, or one value per row
+            x = x[None] if x.size == size and size > 1 else x[:, None]
         if x.ndim >= 1 and x.shape[1:] != self.feature_shape:
             if (
                 x.ndim >= 2
-                and int(np.prod(x.shape[1:])) == int(np.prod(self.feature_shape))
+                and int(np.prod(x.shape[1:])) == size
                 and (1 in self.feature_shape or x.ndim == 2)
             ):
                 x = x.reshape(len(x), *self.feature_shape)  # e.g. (n, 40) for (1, 40)
@@ -185,11 +217,14 @@ class Preprocessor:
             raise DataError(f"cannot {action}: this preprocessing was fitted without targets")
         return self.target
 
-    def targets_of(self, raw: RawData) -> np.ndarray | None:
-        """The target values in a file read for evaluate (None when it has no targets, or
-        when the preprocessing was fitted without targets)."""
+    def targets_of(self, data: Any) -> np.ndarray | None:
+        """The target values in inputs read for evaluate (a path, a DataFrame, mappings, or
+        :class:`RawData`): the target column(s) of a table, ``y`` of an NPZ or an image folder's
+        class names. None when they hold no targets (an array has none), or when the
+        preprocessing was fitted without targets."""
         if self.target is None:
             return None
+        raw = data if isinstance(data, RawData) else self.read_inputs(data)
         if raw.table is None:
             return raw.y
         names = self.target.names or []

@@ -14,6 +14,8 @@ from collections import deque
 
 import numpy as np
 
+from gradwise._io import user_stacklevel
+
 RARE_CLASS = 3  # members a class needs to be spread over train/valid/test
 
 
@@ -38,7 +40,7 @@ def stratified_split(
         warnings.warn(
             f"{int(rare.sum())} of {len(classes)} classes have fewer than {RARE_CLASS} members: "
             "too many to stratify, using a plain random split",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return plain_split(n, n_valid, n_test, seed)
     if rare.any():
@@ -46,7 +48,7 @@ def stratified_split(
         warnings.warn(
             f"class(es) {names} have fewer than {RARE_CLASS} members: kept in the training "
             "split only; the other classes are stratified",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     common = np.flatnonzero(~rare)
     sizes = np.array([n - n_rare_rows - n_valid - n_test, n_valid, n_test])  # train, valid, test

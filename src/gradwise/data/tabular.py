@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gradwise._io import user_stacklevel
 from gradwise.errors import DataError
 
 ColumnSpec = dict[str, Any]
@@ -77,6 +78,10 @@ def numeric_values(series: pd.Series, where: str = "") -> np.ndarray:
 
 def category_values(series: pd.Series, as_text: bool) -> list[Any]:
     """Column cells as JSON scalars (``None`` for missing); text when the categories are text."""
+    if pd.api.types.infer_dtype(series, skipna=True) == "string":  # already text: no per-cell work
+        cells = series.to_numpy(dtype=object, copy=True)
+        cells[pd.isna(cells)] = None
+        return cells.tolist()
     return [
         None if pd.isna(v) else (str(json_scalar(v)) if as_text else json_scalar(v))
         for v in series.astype(object)
@@ -135,7 +140,7 @@ def fit_columns(table: pd.DataFrame, scale: str) -> tuple[list[ColumnSpec], list
                 warnings.warn(
                     f"column '{name}' has {len(categories)} categories, one-hot encoded into as "
                     "many features; leave identifier-like columns out with data.features",
-                    stacklevel=2,
+                    stacklevel=user_stacklevel(),
                 )
             top = max(counts.values())
             fill = next(c for c in categories if counts[c] == top)  # the mode; ties: first
@@ -185,12 +190,14 @@ def transform_table(
             blocks.append(((values - spec["offset"]) / spec["factor"])[:, None])  # (n, 1)
             continue
         categories = spec["categories"]
-        cells = category_values(series, as_text=isinstance(categories[0], str))
-        if any(v is None for v in cells):
+        cells = np.empty(len(series), dtype=object)  # (n,) JSON scalars, None for missing
+        cells[:] = category_values(series, as_text=isinstance(categories[0], str))
+        gaps = np.equal(cells, None)
+        if gaps.any():
             report.imputed.append(spec["name"])
-            cells = [spec["fill"] if v is None else v for v in cells]
-        index = {category: i for i, category in enumerate(categories)}
-        codes = np.fromiter((index.get(v, -1) for v in cells), dtype=np.int64, count=len(cells))
+            cells[gaps] = spec["fill"]
+        # the category's index as a dict lookup would give it (1 == 1.0 == True), -1 if unseen
+        codes = pd.Index(categories, dtype=object).get_indexer(cells)
         known = codes >= 0
         if not known.all():
             new = sorted({cells[i] for i in np.flatnonzero(~known)}, key=sort_key)

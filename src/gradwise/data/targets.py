@@ -38,10 +38,13 @@ def label_list(values: Any, as_text: bool = False) -> list[Any]:
 def numeric_targets(values: Any, names: list[str] | None) -> np.ndarray:
     """Targets as float64 (n, k); text that is no number → DataError naming the column."""
     array = np.asarray(values)
-    array = array.reshape(len(array), -1)  # (n,) -> (n, 1)
+    width = int(np.prod(array.shape[1:]))  # (n,) -> (n, 1); also for n = 0 (an empty split)
+    array = array.reshape(len(array), width)
     if array.dtype.kind in "biuf":
         return array.astype(np.float64)
     columns = []
+    if not len(array):
+        return np.zeros((0, width))
     for j in range(array.shape[1]):
         series = pd.Series(array[:, j])
         numbers = pd.to_numeric(series, errors="coerce")

@@ -336,22 +336,100 @@ def class_imbalance(evidence: RunEvidence) -> Finding | None:
                 worst = {"split": split, "gap": gap, **metrics}
     if not worst or worst["gap"] < MINORITY_GAP:
         return None
-    scores = ", ".join(f"{k} {worst[k]:.3f}" for k in MINORITY_SCORES if k in worst)
-    recalls = {k: v for k, v in worst.items() if k.startswith("recall_")}
+    classes = list(evidence.profile.get("classes") or [])
+    counts = (evidence.profile.get("class_counts") or {}).get("train")
+    recall_by_class = class_recalls(worst, classes)
+    scored = {k: worst[k] for k in MINORITY_SCORES if k in worst}
+    found = {
+        "imbalance_ratio": ratio,
+        "classes": evidence.profile.get("classes"),
+        "train_class_counts": counts,
+        "split": worst["split"],
+        "accuracy": worst["accuracy"],
+        **scored,
+        **{k: v for k, v in worst.items() if k.startswith("recall_")},
+    }
+    sides = minority_and_majority(counts, recall_by_class)
+    if sides is not None:
+        minority, majority = sides
+        found["minority_recall"] = {str(classes[k]): recall_by_class[k] for k in minority}
+        found["majority_recall"] = {str(classes[majority]): recall_by_class[majority]}
     return Finding(
         "class_imbalance",
         "warning",
-        f"Class imbalance: the largest class has {ratio:.1f}× as many training samples as the "
-        f"smallest, and it shows: {worst['split']} accuracy {worst['accuracy']:.3f} but "
-        f"{scores}, so the minority classes are mostly missed.",
-        {
-            "imbalance_ratio": ratio,
-            "classes": evidence.profile.get("classes"),
-            "train_class_counts": (evidence.profile.get("class_counts") or {}).get("train"),
-            "split": worst["split"],
-            "accuracy": worst["accuracy"],
-            **{k: worst[k] for k in MINORITY_SCORES if k in worst},
-            **recalls,
-        },
+        imbalance_message(ratio, worst, scored, classes, recall_by_class, sides),
+        found,
         fix.present(fix.balanced_class_weights(config)),
+    )
+
+
+def class_recalls(metrics: dict[str, float], classes: list[object]) -> dict[int, float]:
+    """Recall per class index, from ``recall_<class key>`` (the label as a metric name, see
+    :func:`gradwise.tasks.supervised.class_keys`) or, in runs written before metric keys named
+    classes, ``recall_<class index>``; {} when neither fits ``classes``."""
+    from gradwise.tasks.supervised import class_keys
+
+    found = {k.removeprefix("recall_"): v for k, v in metrics.items() if k.startswith("recall_")}
+    if not found or not classes:
+        return {}
+    for keys in (class_keys(classes), [str(k) for k in range(len(classes))]):
+        if set(found) <= set(keys):  # for labels 0..K-1 both forms agree
+            return {keys.index(key): value for key, value in found.items()}
+    return {}
+
+
+def minority_and_majority(
+    counts: object, recall_by_class: dict[int, float]
+) -> tuple[list[int], int] | None:
+    """(the minority classes, lowest recall first; the majority class) by training count: a
+    minority class has ≤ 1/``IMBALANCE_RATIO`` of the largest class's samples. None when the
+    counts or the recalls needed are missing."""
+    if not isinstance(counts, list) or not counts or not recall_by_class:
+        return None
+    majority = max(range(len(counts)), key=lambda k: counts[k])
+    minority = [
+        k
+        for k in range(len(counts))
+        if counts[k] * IMBALANCE_RATIO <= counts[majority] and k in recall_by_class
+    ]
+    if majority not in recall_by_class or not minority:
+        return None
+    return sorted(minority, key=lambda k: recall_by_class[k]), majority
+
+
+def imbalance_message(
+    ratio: float,
+    worst: dict[str, float],
+    scored: dict[str, float],
+    classes: list[object],
+    recall_by_class: dict[int, float],
+    sides: tuple[list[int], int] | None,
+) -> str:
+    """Says what the numbers say: the minority classes' recall against the majority's (or,
+    without per-class recalls, how far the class-balanced scores fall below accuracy)."""
+    scores = ", ".join(f"{name} {value:.3f}" for name, value in scored.items())
+    head = (
+        f"Class imbalance: the largest class has {ratio:.1f}× as many training samples as the "
+        f"smallest, and it shows on the {worst['split']} split: "
+    )
+    rule = (
+        f" (Flagged at a class ratio ≥ {IMBALANCE_RATIO:g}× with accuracy ≥ {MINORITY_GAP:.2f} "
+        "above a score that weighs every class equally.)"
+    )
+    if sides is None:
+        lower = worst["accuracy"] - min(scored.values())
+        return (
+            f"{head}accuracy {worst['accuracy']:.3f} but {scores}, {lower:.2f} lower once every "
+            "class counts equally: the smaller classes are predicted worse than the large ones."
+            + rule
+        )
+    minority, majority = sides
+    shown = ", ".join(f"{recall_by_class[k]:.2f} (class {classes[k]})" for k in minority[:3])
+    more = f" and {len(minority) - 3} more" if len(minority) > 3 else ""
+    lowest, top = recall_by_class[minority[0]], recall_by_class[majority]
+    return (
+        f"{head}minority-class recall {shown}{more} vs majority {top:.2f} (class "
+        f"{classes[majority]}): the model misses {1 - lowest:.0%} of class {classes[minority[0]]} "
+        f"against {1 - top:.0%} of class {classes[majority]} (accuracy {worst['accuracy']:.3f}, "
+        f"{scores})." + rule
     )

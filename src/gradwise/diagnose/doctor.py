@@ -12,6 +12,7 @@ Torch-free: the doctor reads files, it does not load the model or the data.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
     remedies = diagnosis.remedies()
     if remedies:
         lines.append("")
-        lines.append("apply them all with: gradwise doctor RUN --fix")
+        lines.append(f"apply them all with: gradwise doctor {shlex.quote(diagnosis.run)} --fix")
     return "\n".join(lines)
 
 

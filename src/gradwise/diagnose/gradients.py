@@ -45,11 +45,14 @@ def total_grad_norms(evidence: RunEvidence) -> list[tuple[int, int, float]]:
     return totals
 
 
+ZERO_ORDERS = -30.0  # log10 of the ratio stands in for −∞ when the first layer's gradient is 0
+
+
 def orders_between(first: float, last: float) -> float:
-    """log10(first / last), floored at −30 for an exactly zero gradient."""
+    """log10(first / last), floored at ``ZERO_ORDERS`` for an exactly zero gradient."""
     if last <= 0 or not math.isfinite(first) or not math.isfinite(last):
         return math.nan
-    return math.log10(max(first / last, 1e-30))
+    return math.log10(max(first / last, 10.0**ZERO_ORDERS))
 
 
 def relative_gradients(evidence: RunEvidence) -> dict[str, list[float]]:
@@ -86,20 +89,46 @@ def vanishing_gradients(evidence: RunEvidence) -> Finding | None:
     if not (typical <= -VANISHING_ORDERS and low >= 0.75 * len(finite(orders))):
         return None
     config = evidence.config
+    by_layer = {name: median(v) for name, v in relative.items()}
+    zero = typical <= ZERO_ORDERS  # the first layer's gradient is exactly 0 in most samples
+    zeros = sum(o <= ZERO_ORDERS for o in finite(orders))
     return Finding(
         "vanishing_gradients",
         "error" if typical <= -SEVERE_ORDERS else "warning",
-        f"Vanishing gradients: the first layer ({first}) gets a relative gradient "
+        zero_gradient_message(first, last, by_layer, zeros, len(orders))
+        if zero
+        else f"Vanishing gradients: the first layer ({first}) gets a relative gradient "
         f"{-typical:.1f} orders of magnitude smaller than the last ({last}) (typically; ≥ 2 "
         f"orders in {low} of {len(orders)} samples); the early layers barely learn.",
         {
             "first_layer": first,
             "last_layer": last,
-            "orders_of_magnitude": round(-typical, 2),
+            "orders_of_magnitude": None if zero else round(-typical, 2),  # None: infinitely many
+            "zero_gradient_samples": zeros,
+            "zero_gradient_layers": [name for name, value in by_layer.items() if value == 0],
             "samples": len(orders),
-            "relative_grad_by_layer": {name: median(v) for name, v in relative.items()},
+            "relative_grad_by_layer": by_layer,
         },
         fix.present(fix.non_saturating_activation(config), fix.normalization(config)),
+    )
+
+
+def zero_gradient_message(
+    first: str, last: str, by_layer: dict[str, float], zeros: int, samples: int
+) -> str:
+    """The first layer's gradient is exactly 0 (it underflowed on the way back): a ratio of
+    orders of magnitude would be infinite, so the message says zero and names the layers."""
+    dead = [name for name, value in by_layer.items() if value == 0]
+    named = ", ".join(dead) if len(dead) <= 3 else f"{dead[0]} … {dead[-1]}"
+    layers = (
+        f"{len(dead)} of {len(by_layer)} weight layers ({named}) get no gradient and do not learn"
+        if len(dead) > 1
+        else "a layer with a zero gradient does not learn"
+    )
+    return (
+        f"Vanishing gradients: the first layer ({first}) gets a zero gradient (exactly 0 in "
+        f"{zeros} of {samples} samples) while the last ({last}) gets a relative gradient "
+        f"‖∂L/∂W‖/‖W‖ of {by_layer[last]:.2g}; {layers} at all."
     )
 
 

@@ -195,7 +195,10 @@ def plot_range_test(result: LRFindResult, path: Path) -> Path:
 
 def write_config_with_lr(source: Path, overrides: list[str], lr: float, target: Path) -> Path:
     """A copy of the experiment file ``source`` (with the ``--set`` overrides applied) whose
-    ``train.optimizer.lr`` is ``lr``; written atomically and checked to load."""
+    ``train.optimizer.lr`` is ``lr``; written atomically and checked to load.
+
+    When the file has that key and no other override applies, only the value's text is
+    replaced, so comments and layout are kept; otherwise the experiment is written anew."""
     import yaml
 
     from gradwise._io import atomic_write_text
@@ -203,9 +206,38 @@ def write_config_with_lr(source: Path, overrides: list[str], lr: float, target: 
     from gradwise.config.load import parse_override, read_yaml_mapping, set_dotted
 
     raw = read_yaml_mapping(source)
+    keys = []
     for key, value in (parse_override(item) for item in overrides):
         set_dotted(raw, key, value)
-    set_dotted(raw, "train.optimizer.lr", float(f"{lr:.2g}"))
+        keys.append(key)
+    set_dotted(raw, LR_KEY, float(f"{lr:.2g}"))
     load_config(raw)  # the copy must be a valid experiment
-    atomic_write_text(target, yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    text = None
+    if all(key == LR_KEY for key in keys):
+        text = with_value(source.read_text(encoding="utf-8"), LR_KEY, float(f"{lr:.2g}"))
+    if text is None or yaml.safe_load(text) != raw:  # the edit must read back as intended
+        text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+    atomic_write_text(target, text)
     return target
+
+
+LR_KEY = "train.optimizer.lr"
+
+
+def with_value(text: str, dotted_key: str, value: Any) -> str | None:
+    """YAML ``text`` with the scalar at ``dotted_key`` replaced by ``value`` where it is
+    written (comments, order and layout kept), or None when the text has no such scalar."""
+    import yaml
+
+    node = yaml.compose(text)
+    for key in dotted_key.split("."):
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
+        if not found:
+            return None
+        node = found[-1]  # a repeated key: YAML keeps the last
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    written = yaml.safe_dump(value, default_flow_style=True).splitlines()[0]
+    return text[: node.start_mark.index] + written + text[node.end_mark.index :]

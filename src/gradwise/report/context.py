@@ -110,6 +110,13 @@ class ReportContext:
         return self.paradigm.main_metric if self.paradigm else None
 
     @property
+    def loss_name(self) -> str | None:
+        """The training loss (``cross_entropy``, ``mse``, ...): the config's, else the task's
+        default."""
+        configured = ((self.config or {}).get("train") or {}).get("loss")
+        return configured or (self.paradigm.default_loss if self.paradigm else None)
+
+    @property
     def best_epoch(self) -> int | None:
         return self.summary.get("best_epoch")
 

@@ -21,6 +21,10 @@ from gradwise.report.heatmaps import gradient_flow_png, unit_fractions_png
 from gradwise.report.page import escape, format_value, image, table
 from gradwise.report.sections import section
 
+# A heatmap over training needs samples at two moments at least; a single sample (a short run
+# sampled every ``diagnose.every`` steps) is shown by the tables alone.
+MIN_HEATMAP_SAMPLES = 2
+
 
 @dataclass(frozen=True)
 class LayerSeries:
@@ -57,8 +61,16 @@ def _gradient_part(records: Sequence[dict[str, Any]]) -> str:
     steps = [int(r.get("step", i)) for i, r in enumerate(records)]
     epochs = [int(r.get("epoch", 0)) for r in records]
     parts = []
+    over_time = len(records) >= MIN_HEATMAP_SAMPLES
+    if not over_time:
+        parts.append(
+            f'<p class="note">One diagnostic sample (step {steps[0]}, epoch {epochs[0]}): its '
+            "per-layer statistics are in the tables below; the gradient-flow and unit heatmaps "
+            "over training need two samples or more (a smaller <code>diagnose.every</code> or a "
+            "longer run).</p>"
+        )
     grads = layer_series(records, "layers", "grad_norm")
-    if grads.labels:
+    if over_time and grads.labels:
         parts.append("<h3>Gradient flow</h3>")
         parts.append(
             image(
@@ -74,7 +86,11 @@ def _gradient_part(records: Sequence[dict[str, Any]]) -> str:
         )
     dead = layer_series(records, "activations", "dead_fraction")
     saturated = layer_series(records, "activations", "saturated_fraction")
-    if dead.labels and (np.isfinite(dead.values).any() or np.isfinite(saturated.values).any()):
+    if (
+        over_time
+        and dead.labels
+        and (np.isfinite(dead.values).any() or np.isfinite(saturated.values).any())
+    ):
         parts.append("<h3>Dead and saturated units</h3>")
         parts.append(
             image(

@@ -38,8 +38,9 @@ def _layer_heatmap(
     bar_label: str,
     limits: tuple[float | None, float | None] = (None, None),
     epochs: Sequence[int] | None = None,
-) -> None:
-    """Layers (rows, forward order) × diagnostic samples (columns, by optimizer step)."""
+) -> Any:
+    """Layers (rows, forward order) × diagnostic samples (columns, by optimizer step); returns
+    the mesh, for a colour bar labelled ``bar_label`` (none drawn when it is empty)."""
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#bbbbbb")  # grey: missing, NaN
     masked = np.ma.masked_invalid(values)
     rows = np.arange(len(layer_labels) + 1) - 0.5
@@ -60,7 +61,9 @@ def _layer_heatmap(
     axes.set_title(title)
     if epochs is not None:
         _epoch_ticks(axes, steps, epochs)
-    figure.colorbar(image, ax=axes, pad=0.01).set_label(bar_label)
+    if bar_label:
+        figure.colorbar(image, ax=axes, pad=0.01).set_label(bar_label)
+    return image
 
 
 def _epoch_ticks(axes: Any, steps: Sequence[int], epochs: Sequence[int]) -> None:
@@ -124,20 +127,13 @@ def unit_fractions_png(
     ]
 
     def draw(figure: Figure) -> None:
-        for axes, (values, title) in zip(
-            np.atleast_1d(figure.subplots(1, len(panels))), panels, strict=True
-        ):
-            _layer_heatmap(
-                figure,
-                axes,
-                values,
-                steps,
-                layer_labels,
-                title,
-                "fraction of units",
-                (0.0, 1.0),
-                epochs,
+        # one row of panels over the same layers and one 0..1 scale: one y axis, one colour bar
+        axes_list = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
+        for axes, (values, title) in zip(axes_list, panels, strict=True):
+            image = _layer_heatmap(
+                figure, axes, values, steps, layer_labels, title, "", (0.0, 1.0), epochs
             )
-        figure.axes[0].set_ylabel("activation layer")
+        figure.colorbar(image, ax=list(axes_list), pad=0.01).set_label("fraction of units")
+        axes_list[0].set_ylabel("activation layer")
 
     return render_png(draw, FULL_WIDTH, height)

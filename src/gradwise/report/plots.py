@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter
 
 from gradwise._plotting import DPI, OKABE_ITO, colour, render_png
 from gradwise.metric_names import higher_is_better
@@ -22,12 +23,13 @@ from gradwise.metric_names import higher_is_better
 __all__ = [
     "DPI",
     "FULL_WIDTH",
+    "LossAxis",
     "comparison_higher_is_better",
     "confusion_png",
     "learning_curves_png",
+    "loss_axis",
     "overlay_curves_png",
     "regression_png",
-    "size_curves_png",
 ]
 
 TRAIN_COLOUR, VALID_COLOUR, BEST_COLOUR = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[3]
@@ -67,6 +69,109 @@ def _epoch_axis(axes: Any) -> None:
     axes.xaxis.get_major_locator().set_params(integer=True)
 
 
+# ------------------------------------------------------------------------------ loss axis
+SPIKE_FACTOR = 10.0  # a value more than this many times the others' span above them is a spike
+MAX_CLIPPED_SHARE = 0.1  # at most this share of the values (at least one) is left above the axis
+LOG_RATIO = 100.0  # positive values whose largest / smallest reaches this go on a log axis
+HEADROOM = 0.22  # space above the values kept when spikes are clipped, as a share of their span
+
+
+@dataclass(frozen=True)
+class LossAxis:
+    """How a loss panel's y axis is drawn so that one exploding epoch does not flatten the rest.
+
+    When spikes are left above the axis, ``limits`` holds the y-limits (with headroom above the
+    values kept, where the note goes), ``clipped`` counts the values above the top and ``peak``
+    is the largest.
+    """
+
+    log: bool = False  # the values kept inside the axis span orders of magnitude
+    limits: tuple[float, float] | None = None
+    clipped: int = 0
+    peak: float | None = None
+
+    @property
+    def top(self) -> float | None:
+        return self.limits[1] if self.limits else None
+
+    def note(self) -> str:
+        """What the panel says about the values it does not show ("" when it shows all)."""
+        if not self.clipped:
+            return ""
+        values = "1 value" if self.clipped == 1 else f"{self.clipped} values"
+        return f"▲ axis clipped at {self.top:.3g}:\n{values} above (max {self.peak:.3g})"
+
+
+def loss_axis(values: Sequence[float] | np.ndarray) -> LossAxis:
+    """The y axis for loss values (every series of one panel together).
+
+    Spikes are the few largest values (at most ``MAX_CLIPPED_SHARE``) that stand more than
+    ``SPIKE_FACTOR`` times the span of the other values above them; they are left above the
+    axis. The values kept go on a log axis when all are positive and span ``LOG_RATIO`` or more.
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = np.sort(finite[np.isfinite(finite)])[::-1]  # descending
+    clipped = 0
+    for k in range(1, max(1, int(len(finite) * MAX_CLIPPED_SHARE)) + 1):
+        if len(finite) - k < 2:  # keep two values at least
+            break
+        kept_max, kept_min = finite[k], finite[-1]
+        span = max(kept_max - kept_min, 0.1 * abs(kept_max))
+        if finite[k - 1] - kept_max > SPIKE_FACTOR * span:
+            clipped = k  # the fewest values that make the rest readable
+            break
+    kept = finite[clipped:]
+    log = bool(len(kept) > 1 and kept[-1] > 0 and kept[0] / kept[-1] >= LOG_RATIO)
+    if not clipped:
+        return LossAxis(log=log)
+    low, high = float(kept[-1]), float(kept[0])
+    if log:  # margins in decades
+        decades = math.log10(high / low)
+        limits = (low / 10 ** (0.05 * decades), high * 10 ** (HEADROOM * decades))
+    else:
+        span = high - low or 0.1 * abs(high) or 1.0
+        limits = (low - 0.05 * span, high + HEADROOM * span)
+    return LossAxis(log, limits, clipped, float(finite[0]))
+
+
+def _apply_loss_axis(axes: Any, axis: LossAxis, series: Sequence[tuple[Any, Any, str]]) -> None:
+    """Set the scale and limits; mark each value above the axis with a triangle at the top, in
+    its series' colour, and write :meth:`LossAxis.note` in the headroom, away from them."""
+    if axis.log:
+        axes.set_yscale("log")
+    if axis.limits is None:
+        return
+    axes.set_ylim(*axis.limits)
+    top = axis.limits[1]
+    spike_epochs = []
+    for epochs, values, tint in series:
+        above = values > top
+        if not above.any():
+            continue
+        spike_epochs += list(epochs[above])
+        axes.plot(  # x in epochs, y as a fraction of the axes: just under the top edge
+            epochs[above],
+            np.full(int(above.sum()), 0.97),
+            "^",
+            color=tint,
+            markersize=7,
+            transform=axes.get_xaxis_transform(),
+            zorder=6,
+        )
+    low, high = axes.get_xlim()
+    left_half = np.mean(spike_epochs) < (low + high) / 2
+    axes.annotate(
+        axis.note(),
+        xy=(0.98, 0.985) if left_half else (0.02, 0.985),
+        xycoords="axes fraction",
+        ha="right" if left_half else "left",
+        va="top",
+        fontsize=8,
+        color="#333333",
+        bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "alpha": 0.85, "linewidth": 0},
+    )
+
+
 def _train_valid_panel(
     axes: Any,
     metrics: Sequence[dict[str, Any]],
@@ -74,14 +179,24 @@ def _train_valid_panel(
     best_epoch: int | None,
     title: str,
     ylabel: str,
+    fit_axis: bool = False,
 ) -> None:
-    """``train_<name>`` and ``valid_<name>`` per epoch, the best epoch marked on the latter."""
+    """``train_<name>`` and ``valid_<name>`` per epoch, the best epoch marked on the latter.
+
+    ``fit_axis``: the y axis is chosen by :func:`loss_axis` (for losses, which can explode).
+    """
+    drawn = []
     for split, tint in (("train", TRAIN_COLOUR), ("valid", VALID_COLOUR)):
         epochs, values = _series(metrics, f"{split}_{name}")
         if len(epochs):
             _plot_series(axes, epochs, values, color=tint, label=split)
+            drawn.append((epochs, values, tint))
         if split == "valid":
             _mark_best(axes, best_epoch, epochs, values)
+    if fit_axis and drawn:
+        axis = loss_axis(np.concatenate([values for _, values, _ in drawn]))
+        _apply_loss_axis(axes, axis, drawn)
+        ylabel += ", log scale" if axis.log else ""
     axes.set_title(title)
     axes.set_ylabel(ylabel)
     _epoch_axis(axes)
@@ -103,9 +218,8 @@ def learning_curves_png(
 
     def draw(figure: Figure) -> None:
         axes_list = list(np.atleast_1d(figure.subplots(1, panels)))
-        _train_valid_panel(
-            axes_list.pop(0), metrics, "loss", best_epoch, "Loss", f"loss ({loss_name})"
-        )
+        ylabel = f"loss ({loss_name})" if loss_name else "loss"
+        _train_valid_panel(axes_list.pop(0), metrics, "loss", best_epoch, "Loss", ylabel, True)
         if has_metric:
             name = str(main_metric)
             title = name.upper() if len(name) <= 4 else name.capitalize()
@@ -130,30 +244,44 @@ def learning_curves_png(
 
 
 def overlay_curves_png(
-    runs: Sequence[tuple[str, Sequence[dict[str, Any]], int | None]], main_metric: str | None
+    runs: Sequence[tuple[str, Sequence[dict[str, Any]], int | None]],
+    main_metric: str | None,
+    loss_name: str | None = None,
+    colours: Sequence[str] | None = None,
 ) -> bytes:
-    """Several runs' curves on shared axes: valid solid, train dashed, one colour per run."""
+    """Several runs' curves on shared axes: valid solid, train dashed, one colour per run.
+
+    The runs must be comparable (one task, one loss, one main metric): the caller groups them.
+    ``colours``: one per run (default: the palette in order), so that a run keeps its colour
+    across several figures. The loss axis is chosen by :func:`loss_axis`.
+    """
     metric_key = f"valid_{main_metric}"
     has_metric = main_metric is not None and any(
         metric_key in row for _, metrics, _ in runs for row in metrics
     )
+    tints = list(colours) if colours is not None else [colour(i) for i in range(len(runs))]
 
     def draw(figure: Figure) -> None:
         axes_list = list(np.atleast_1d(figure.subplots(1, 1 + has_metric)))
-        for index, (label, metrics, best_epoch) in enumerate(runs):
-            tint = colour(index)
+        losses = []
+        for tint, (label, metrics, best_epoch) in zip(tints, runs, strict=True):
             epochs, values = _series(metrics, "valid_loss")
             _plot_series(axes_list[0], epochs, values, color=tint, label=f"{label} (valid)")
+            losses.append((epochs, values, tint))
             epochs, values = _series(metrics, "train_loss")
             _plot_series(axes_list[0], epochs, values, color=tint, linestyle="--", alpha=0.7)
+            losses.append((epochs, values, tint))
             if has_metric:
                 epochs, values = _series(metrics, metric_key)
                 _plot_series(axes_list[1], epochs, values, color=tint, label=label)
                 at_best = values[epochs == best_epoch] if best_epoch is not None else []
                 if len(at_best):
                     axes_list[1].plot([best_epoch], at_best[:1], "o", color=tint, markersize=7)
+        axis = loss_axis(np.concatenate([values for _, values, _ in losses]))
+        _apply_loss_axis(axes_list[0], axis, losses)
         axes_list[0].set_title("Loss (valid solid, train dashed)")
-        axes_list[0].set_ylabel("loss")
+        ylabel = f"loss ({loss_name})" if loss_name else "loss"
+        axes_list[0].set_ylabel(ylabel + (", log scale" if axis.log else ""))
         axes_list[0].legend(fontsize=8)
         if has_metric:
             axes_list[1].set_title(f"Valid {main_metric} (dot: best epoch)")
@@ -229,97 +357,8 @@ def regression_png(actual: np.ndarray, predicted: np.ndarray, target_names: Sequ
 
 
 # ------------------------------------------------------------------------------ comparison
-SIZE_CURVE_LABELS = {
-    "accuracy": "test accuracy (fraction correct)",
-    "f1": "test macro-F1",
-    "auc": "test ROC-AUC",
-    "rmse": "test RMSE (target units)",
-    "mae": "test MAE (target units)",
-    "r2": "test R² (fraction of variance explained)",
-}
-# the range a metric can take: the ±std bands are clipped to it
-VALUE_RANGES: dict[str, tuple[float | None, float | None]] = {
-    "accuracy": (0.0, 1.0),
-    "f1": (0.0, 1.0),
-    "auc": (0.0, 1.0),
-    "r2": (None, 1.0),
-    "rmse": (0.0, None),
-    "mae": (0.0, None),
-}
-
-
 def comparison_higher_is_better(comparison: Mapping[str, Any]) -> bool:
     """The ``higher_is_better`` that ``compare.json`` stores; the metric's name for a document
     without it."""
     stored = comparison.get("higher_is_better")
     return stored if isinstance(stored, bool) else higher_is_better(str(comparison.get("metric")))
-
-
-def size_curves_png(comparison: Mapping[str, Any]) -> bytes:
-    """A ``compare.json`` document's learning curves: test metric against training rows (log
-    scale), one line per model with a ±1 std band over seeds clipped to the metric's range.
-
-    Deep models are solid lines with round markers and take the first colours; classical ones are
-    dashed with square markers. Points missing ``n_train`` or ``mean`` are left out.
-    """
-    metric = str(comparison.get("metric", "score"))
-    curves = [
-        point
-        for point in comparison.get("learning_curves") or []
-        if isinstance(point.get("n_train"), (int, float))
-        and point["n_train"] > 0
-        and isinstance(point.get("mean"), (int, float))
-    ]
-    table = {m.get("name"): m for m in comparison.get("models") or [] if isinstance(m, dict)}
-    family = {
-        p["model"]: p.get("family") or (table.get(p["model"]) or {}).get("family") or "classical"
-        for p in curves
-    }
-    names = [name for name in table if name in family]
-    names += [name for name in dict.fromkeys(p["model"] for p in curves) if name not in names]
-    names.sort(key=lambda name: family[name] != "deep")  # stable: deep models first
-    low, high = VALUE_RANGES.get(metric, (None, None))
-    seeds = len(comparison.get("seeds") or []) or 1
-    dataset = (comparison.get("dataset") or {}).get("source") or comparison.get("name")
-
-    def draw(figure: Figure) -> None:
-        axes = figure.subplots()
-        for index, name in enumerate(names):
-            points = sorted((p for p in curves if p["model"] == name), key=lambda p: p["n_train"])
-            deep = family[name] == "deep"
-            rows = np.array([p["n_train"] for p in points], dtype=float)
-            mean = np.array([p["mean"] for p in points], dtype=float)
-            spread = np.array([p.get("std") or 0.0 for p in points], dtype=float)
-            axes.fill_between(
-                rows,
-                np.clip(mean - spread, low, high),
-                np.clip(mean + spread, low, high),
-                color=colour(index),
-                alpha=0.12,
-                linewidth=0,
-            )
-            axes.plot(
-                rows,
-                mean,
-                color=colour(index),
-                linestyle="-" if deep else "--",
-                marker="o" if deep else "s",
-                linewidth=2.4 if deep else 1.4,
-                markersize=6 if deep else 4,
-                label=f"{name} ({'deep' if deep else 'classical'})",
-                zorder=3 if deep else 2,
-            )
-        axes.set_xscale("log")
-        sizes = sorted({int(p["n_train"]) for p in curves})
-        axes.set_xticks(sizes, [f"{size:,}" for size in sizes])  # the measured sizes themselves
-        axes.xaxis.set_minor_formatter(NullFormatter())
-        axes.set_xlabel("training rows (log scale)")
-        better = "higher" if comparison_higher_is_better(comparison) else "lower"
-        axes.set_ylabel(f"{SIZE_CURVE_LABELS.get(metric, f'test {metric}')}, {better} is better")
-        where = f"{dataset}: learning curves" if dataset else "Learning curves"
-        axes.set_title(f"{where} (mean ± 1 std over {seeds} seed(s))")
-        axes.grid(True, which="both", alpha=0.5)
-        if names:
-            axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-
-    return render_png(draw, 9.0, 4.8)

@@ -186,11 +186,11 @@ def _epoch_rows(context: ReportContext) -> str:
 def learning_curves(context: ReportContext) -> str | None:
     if not context.metrics:
         return None
-    config, summary, metric = context.config or {}, context.summary, context.main_metric
-    default_loss = context.paradigm.default_loss if context.paradigm else None
-    loss_name = config.get("train", {}).get("loss") or default_loss or ""
+    summary, metric = context.summary, context.main_metric
     unit = " (target units)" if metric in TARGET_UNIT_METRICS else ""
-    png = learning_curves_png(context.metrics, metric, context.best_epoch, loss_name, unit)
+    png = learning_curves_png(
+        context.metrics, metric, context.best_epoch, context.loss_name or "", unit
+    )
     epochs = len(context.metrics)
     seconds = sum(row.get("time", 0.0) for row in context.metrics)
     sentence = f"{epochs} epochs in {seconds:.1f} s ({seconds / epochs:.2f} s per epoch)."

@@ -8,8 +8,9 @@ from typing import Any
 
 from gradwise.report.context import ReportContext
 from gradwise.report.page import PNG_SIGNATURE, Raw, cards, escape, image, key_values, table
-from gradwise.report.plots import comparison_higher_is_better, size_curves_png
+from gradwise.report.plots import comparison_higher_is_better
 from gradwise.report.sections import section
+from gradwise.report.size_curves import size_curves_png
 
 LEADERBOARD_ROWS = 15
 

@@ -81,6 +81,8 @@ class Paradigm:
     main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
     default_loss: ClassVar[str | None] = None
     losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
+    train_losses: ClassVar[tuple[str, ...]] = ("loss",)  # keys train_step returns
+    eval_metrics: ClassVar[tuple[str, ...]] = ("loss",)  # keys evaluate returns
 
     # ------------------------------------------------------------------------ construction
     @classmethod
@@ -174,6 +176,22 @@ class Paradigm:
     def evaluate(self, trainer: Trainer, split: TensorSplit) -> dict[str, float]:
         """Loss and metrics on a whole split, in eval mode."""
         raise NotImplementedError
+
+    def evaluation_metrics(self) -> list[str]:
+        """The keys :meth:`evaluate` returns for this run (``eval_metrics``; a paradigm whose
+        metrics depend on the data overrides this)."""
+        return list(self.eval_metrics)
+
+    def logged_metrics(self, has_valid: bool) -> list[str]:
+        """The metric names each epoch of this run logs: ``train_<name>`` for each loss
+        :meth:`train_step` returns and, with a validation split, ``valid_<name>`` for each key
+        of :meth:`evaluate`. Monitored names (``train.monitor``, early stopping, ``tune.metric``)
+        are checked against them before training starts, so a paradigm declares what it logs
+        (a contract test compares them with a real run's logs)."""
+        names = [f"train_{name}" for name in self.train_losses]
+        if has_valid:
+            names += [f"valid_{name}" for name in self.evaluation_metrics()]
+        return names
 
     def state_dict(self) -> dict[str, Any]:
         """Paradigm state that a resume needs beyond weights and optimizers."""

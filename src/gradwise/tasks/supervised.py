@@ -7,6 +7,9 @@ One model maps inputs ``x`` to outputs; one loss (``train.loss``) compares them 
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -75,6 +78,7 @@ class Supervised(Paradigm):
         from gradwise.training.schedules import build_schedules
 
         module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape)).to(device)
+        self.check_data(config, data.splits)
         loss_name = self.loss_name(config)
         self.loss_fn = LOSSES.get(loss_name)(
             config.train, **self.loss_options(config, data, device)
@@ -84,6 +88,18 @@ class Supervised(Paradigm):
             config.train, optimizers, len(data.train), data.valid is not None
         )
         return Parts(module, optimizers, schedules, self.batch_transforms(config, data, augment))
+
+    def check_data(self, config: ExperimentConfig, splits: Any) -> None:
+        """Warn, before training, when the data does not suit what the config asks of it: here
+        a model kind not made for the data's shape (a 1-D CNN on a table)."""
+        from gradwise.tasks.checks import model_shape_note
+
+        preprocessor = splits.preprocessor
+        note = model_shape_note(
+            config.model.kind, preprocessor.input_kind, preprocessor.feature_shape
+        )
+        if note:
+            warnings.warn(note, stacklevel=2)
 
     def batch_transforms(
         self, config: ExperimentConfig, data: TrainingData, generator: Any
@@ -142,11 +158,32 @@ class Classification(Supervised):
     main_metric = MAIN_METRIC["classification"]
     default_loss = "cross_entropy"
     losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "bce")
+    eval_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy", "f1", "auc")
 
     def __init__(self, class_labels: list[Any], imbalanced: bool = False) -> None:
         self.class_labels = class_labels
         self.n_classes = len(class_labels)
         self.imbalanced = imbalanced  # also report balanced accuracy, per-class recall, PR-AUC
+        self.class_keys = class_keys(class_labels)  # recall_<key> per class
+
+    def evaluation_metrics(self) -> list[str]:
+        """The headline metrics and, with imbalanced classes, balanced accuracy, each class's
+        recall (``recall_<class key>``) and PR-AUC."""
+        names = list(self.eval_metrics)
+        if self.imbalanced:
+            names += ["balanced_accuracy", *(f"recall_{k}" for k in self.class_keys), "pr_auc"]
+        return names
+
+    def check_data(self, config: ExperimentConfig, splits: Any) -> None:
+        """Also warn when the class labels look like measured values (many distinct numbers)."""
+        from gradwise.tasks.checks import continuous_labels_note
+
+        super().check_data(config, splits)
+        counts = np.bincount(np.asarray(splits.y_train, dtype=np.int64), minlength=self.n_classes)
+        target = config.data.target if isinstance(config.data.target, str) else None
+        note = continuous_labels_note(self.class_labels, counts.tolist(), target)
+        if note:
+            warnings.warn(note, stacklevel=2)
 
     @classmethod
     def create(cls, config: Any, preprocessor: Any, train_targets: Any = None) -> Classification:
@@ -180,7 +217,9 @@ class Classification(Supervised):
     def metrics(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
         from gradwise.training.metrics import classification_metrics
 
-        return classification_metrics(outputs, targets, self.n_classes, self.imbalanced)
+        return classification_metrics(
+            outputs, targets, self.n_classes, self.imbalanced, self.class_keys
+        )
 
     @staticmethod
     def probabilities(outputs: torch.Tensor) -> torch.Tensor:
@@ -195,6 +234,7 @@ class Regression(Supervised):
     main_metric = MAIN_METRIC["regression"]
     default_loss = "mse"
     losses: ClassVar[tuple[str, ...]] = ("mse", "mae", "huber")
+    eval_metrics: ClassVar[tuple[str, ...]] = ("loss", "rmse", "mae", "r2")
 
     def __init__(self, target_std: list[float]) -> None:
         self.target_std = target_std  # per target, to report errors in original units
@@ -214,6 +254,26 @@ class Regression(Supervised):
 
         std = torch.as_tensor(self.target_std, dtype=torch.float32, device=targets.device)
         return regression_metrics(outputs, targets, std if targets.dim() > 1 else std[0])
+
+
+def class_keys(labels: Sequence[Any]) -> list[str]:
+    """Each class label as it appears in a metric name (``recall_<key>``): lowercase, every run
+    of characters other than letters and digits made ``_`` (a negative number gets ``minus_``);
+    a label with nothing left is named by its index, and a key already taken gets ``_<index>``.
+
+    >>> class_keys(["Yes", "no", "Yes!", -1, "?"])
+    ['yes', 'no', 'yes_2', 'minus_1', '4']
+    """
+    keys: list[str] = []
+    for index, label in enumerate(labels):
+        text = str(label).lower()
+        if isinstance(label, (int, float)) and not isinstance(label, bool) and label < 0:
+            text = f"minus_{text[1:]}"
+        key = re.sub(r"[\W_]+", "_", text).strip("_") or str(index)
+        while key in keys:
+            key = f"{key}_{index}"
+        keys.append(key)
+    return keys
 
 
 def is_imbalanced(train_targets: np.ndarray | None, n_classes: int) -> bool:

@@ -166,13 +166,8 @@ class EarlyStopping(Callback):
         return cls(section.monitor, section.patience, section.mode, section.min_delta)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
-        if self.monitor.metric not in logs:
-            from gradwise.errors import ConfigError
-
-            raise ConfigError(
-                f"train.early_stopping.monitor: no metric '{self.monitor.metric}';"
-                f" logged metrics: {', '.join(sorted(logs))}"
-            )
+        # the name was checked against the paradigm's logged metrics before training
+        # (gradwise.tasks.checks.check_monitors)
         if self.monitor.improved(logs[self.monitor.metric], epoch):
             self.wait = 0
             return

@@ -2,13 +2,16 @@
 
 Classification (``outputs`` are logits ``(N, K)``, or ``(N, 1)`` for a single-logit binary model):
 accuracy, macro-F1 and ROC-AUC (binary: the positive class; multiclass: macro one-vs-rest); for
-imbalanced classes also balanced accuracy, the recall of each class (``recall_<k>``, k the class
-index) and PR-AUC (average precision, same averaging as ROC-AUC).
+imbalanced classes also balanced accuracy, the recall of each class (``recall_<key>``: its
+label made fit for a name by :func:`gradwise.tasks.supervised.class_keys`, else its index) and
+PR-AUC (average precision, same averaging as ROC-AUC).
 Regression (``outputs`` and ``targets`` standardized ``(N,)`` or ``(N, T)``): RMSE and MAE in the
 target's original units, and R² = 1 − SS_res / SS_tot.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -34,8 +37,14 @@ def confusion_matrix(
 
 
 def classification_metrics(
-    outputs: torch.Tensor, targets: torch.Tensor, n_classes: int, imbalanced: bool = False
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    n_classes: int,
+    imbalanced: bool = False,
+    class_keys: Sequence[str] | None = None,
 ) -> dict[str, float]:
+    """Headline metrics, and the imbalance metrics when ``imbalanced``; each class's recall is
+    ``recall_<class_keys[k]>`` (default: its index k)."""
     probabilities = class_probabilities(outputs)  # (N, K)
     predicted = probabilities.argmax(dim=-1)
     counts = confusion_matrix(predicted, targets, n_classes).double()
@@ -53,7 +62,10 @@ def classification_metrics(
     if imbalanced:
         # balanced accuracy = mean over present classes of recall_k = C[k, k] / Σ_j C[k, j]
         metrics["balanced_accuracy"] = recall[present].mean().item()
-        metrics.update({f"recall_{k}": recall[k].item() for k in range(n_classes) if present[k]})
+        keys = class_keys if class_keys is not None else [str(k) for k in range(n_classes)]
+        metrics.update(
+            {f"recall_{keys[k]}": recall[k].item() for k in range(n_classes) if present[k]}
+        )
         pr_auc = average_precision(probabilities, targets, n_classes)
         if pr_auc is not None:
             metrics["pr_auc"] = pr_auc

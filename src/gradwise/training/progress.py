@@ -1,7 +1,11 @@
-"""A one-line progress bar on stderr: epoch, step, loss, main metric, ETA.
+"""Training progress on stderr: one line per finished epoch, and a live line on a terminal.
 
-Shown only when stdout is a terminal and ``--quiet`` is off; redrawn at most 10 times a second so
-it costs nothing measurable per step (the loss is read from the device only on a redraw).
+On a terminal the epoch in progress is a redrawn line (step, bar, loss, ETA; at most 10 redraws a
+second, so it costs nothing measurable per step: the loss is read from the device only on a
+redraw), and each finished epoch is written over it as a line of its own (train and valid loss,
+the main metric, time), which stays in the scrollback. Anywhere else (a log file, ``nohup``, CI)
+only the finished-epoch lines are written, one per epoch, as Keras' ``verbose=2`` does.
+``--quiet`` (``quiet=True`` in the API) writes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ if TYPE_CHECKING:
 
 
 def progress_wanted(quiet: bool) -> bool:
+    """Whether a live, redrawn progress line is wanted: ``--quiet`` is off and stdout is a
+    terminal (a redrawn line in a log file is noise)."""
     return not quiet and sys.stdout.isatty()
+
+
+def is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
 
 
 def format_duration(seconds: float) -> str:
@@ -29,18 +40,34 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+def format_seconds(seconds: float) -> str:
+    """An epoch's time: ``0.12 s``, ``4.3 s``, ``01:05``."""
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    return f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
+
+
 class ProgressBar(Callback):
+    """``live``: redraw a line for the epoch in progress (default: when ``stream`` is a
+    terminal); finished epochs are always written as lines of their own."""
+
     main_process_only = True
 
     def __init__(
-        self, steps_per_epoch: int, metric: str, stream: TextIO | None = None, width: int = 24
+        self,
+        steps_per_epoch: int,
+        metric: str,
+        stream: TextIO | None = None,
+        width: int = 24,
+        live: bool | None = None,
     ) -> None:
         self.steps_per_epoch = steps_per_epoch
         self.metric = metric
         self.stream = stream or sys.stderr
         self.width = width
+        self.live = is_terminal(self.stream) if live is None else live
         self.last_draw = 0.0
-        self.epoch_line = ""
+        self.live_line = ""  # the live line on screen now ("" when there is none)
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self.started = time.perf_counter()
@@ -53,6 +80,8 @@ class ProgressBar(Callback):
 
     def on_batch_end(self, trainer: Trainer, loss: torch.Tensor) -> None:
         self.step_in_epoch += 1
+        if not self.live:
+            return
         now = time.perf_counter()
         if now - self.last_draw < 0.1:
             return
@@ -60,30 +89,47 @@ class ProgressBar(Callback):
         self.draw(trainer, f"loss {loss.item():.4f}")
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
-        parts = [f"loss {logs['train_loss']:.4f}"]
+        width = len(str(trainer.epochs))
+        parts = [f"epoch {epoch:>{width}}/{trainer.epochs}", f"loss {logs['train_loss']:.4f}"]
         if "valid_loss" in logs:
             parts.append(f"valid_loss {logs['valid_loss']:.4f}")
         key = f"valid_{self.metric}"
-        if key in logs:
+        if key in logs and key != "valid_loss":
             parts.append(f"{key} {logs[key]:.4f}")
-        self.draw(trainer, "  ".join(parts))
+        if "time" in logs:
+            parts.append(format_seconds(logs["time"]))
+        if epoch < trainer.epochs:
+            parts.append(f"ETA {format_duration(self.eta(trainer))}")
+        self.write_line("  ".join(parts))
+
+    def eta(self, trainer: Trainer) -> float:
+        done = trainer.global_step - self.start_step
+        elapsed = time.perf_counter() - self.started
+        return elapsed / done * (self.total_steps - trainer.global_step) if done else 0.0
 
     def draw(self, trainer: Trainer, text: str) -> None:
-        done = trainer.global_step - self.start_step
-        total_left = self.total_steps - trainer.global_step
-        elapsed = time.perf_counter() - self.started
-        eta = elapsed / done * total_left if done else 0.0
+        """Redraw the live line of the epoch in progress."""
         fraction = min(1.0, trainer.global_step / max(1, self.total_steps))
         filled = int(fraction * self.width)
         bar = "█" * filled + "·" * (self.width - filled)
         line = (
-            f"\repoch {self.epoch}/{trainer.epochs} step {self.step_in_epoch}/"
-            f"{self.steps_per_epoch} {bar} {text}  ETA {format_duration(eta)}"
+            f"epoch {self.epoch}/{trainer.epochs} step {self.step_in_epoch}/"
+            f"{self.steps_per_epoch} {bar} {text}  ETA {format_duration(self.eta(trainer))}"
         )
-        self.stream.write(line.ljust(len(self.epoch_line)))
-        self.epoch_line = line
+        self.stream.write("\r" + line.ljust(len(self.live_line)))
+        self.live_line = line
+        self.stream.flush()
+
+    def write_line(self, line: str) -> None:
+        """A finished epoch's line, over the live line if one is on screen."""
+        if self.live_line:
+            line = "\r" + line.ljust(len(self.live_line))
+            self.live_line = ""
+        self.stream.write(line + "\n")
         self.stream.flush()
 
     def on_fit_end(self, trainer: Trainer, logs: dict[str, Any]) -> None:
-        self.stream.write("\n")
+        if self.live_line:  # stopped inside an epoch
+            self.stream.write("\n")
+            self.live_line = ""
         self.stream.flush()

@@ -1,14 +1,17 @@
 """The study's figures: optimization history, parallel coordinates, parameter importances.
 
 Drawn through :func:`gradwise._plotting.save_png` (a plain matplotlib figure, no pyplot, written
-atomically) in the Okabe–Ito palette (Okabe & Ito, *Color Universal Design*, 2002) and the cividis
-map (Nuñez et al., PLOS ONE 2018), both readable with the common colour-vision deficiencies.
+atomically) in the Okabe–Ito palette (Okabe & Ito, *Color Universal Design*, 2002) and the viridis
+map (van der Walt & Smith, matplotlib 2.0, 2015), both readable with the common colour-vision
+deficiencies. Viridis rather than cividis: cividis passes through a neutral grey in its middle
+(chroma < 0.001 at 0.47), which is the colour pruned trials are drawn in.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,58 +115,84 @@ def _axis_labels(spec: ParamSpec) -> list[tuple[float, str]]:
     return [(0.0, f"{spec.low:g}"), (1.0, f"{spec.high:g}")]
 
 
+PRUNED_STYLE: dict[str, Any] = {"color": GREY, "linestyle": ":", "linewidth": 1.0, "alpha": 0.6}
+METRIC_MAP = "viridis"  # no grey anywhere along it (chroma ≥ 0.27): a coloured line is never pruned
+
+
 def parallel_png(
     board: Sequence[Mapping[str, Any]],
     searched: Mapping[str, ParamSpec],
     metric: str,
     path: Path,
 ) -> Path:
-    """One vertical axis per parameter, one line per trial through its values, coloured by the
-    trial's metric (complete trials; pruned ones in grey); the best trial drawn thickest."""
-
-    def draw(figure: Any) -> None:
-        from matplotlib import colormaps
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import Normalize
-
-        axes = figure.add_subplot()
-        specs = space.parameters(searched)
-        names = [n for n in specs if any(n in e["params"] for e in board)]
-        complete = [e for e in board if e["state"] == "complete" and e["value"] is not None]
-        if not names or not complete:
-            _note(axes, "no complete trial yet")
-            return
-        values = [e["value"] for e in complete]
-        norm = Normalize(min(values), max(values) if max(values) > min(values) else min(values) + 1)
-        cmap = colormaps["cividis"]
-        xs = list(range(len(names)))
-        for entry in [e for e in board if e["state"] == "pruned"]:
-            ys = [_axis_position(specs[n], entry["params"][n]) for n in names]
-            axes.plot(xs, ys, color=GREY, alpha=0.35, linewidth=0.8)
-        for rank, entry in reversed(list(enumerate(complete))):  # best (rank 0) drawn last
-            ys = [_axis_position(specs[n], entry["params"][n]) for n in names]
-            axes.plot(
-                xs,
-                ys,
-                color=cmap(norm(entry["value"])),
-                alpha=0.9,
-                linewidth=3.0 if rank == 0 else 1.2,
-                zorder=3 if rank == 0 else 2,
-            )
-        for x, name in zip(xs, names, strict=True):
-            axes.axvline(x, color="black", linewidth=0.8)
-            for y, label in _axis_labels(specs[name]):
-                axes.text(x + 0.03, y, label, fontsize=7, va="center")
-        axes.set_xticks(xs, [n.replace(".", ".\n", 1) for n in names], fontsize=8)
-        axes.set_yticks([0, 1], ["low", "high"])
-        axes.set_ylim(-0.05, 1.05)
-        axes.set_xlim(-0.2, len(names) - 0.5)
-        axes.set_ylabel("position on the parameter's range")
-        axes.set_title("Parallel coordinates (grey: pruned; thick: best)")
-        figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=metric)
-
+    """One vertical axis per parameter, one line per trial through its values: complete trials
+    solid and coloured by the trial's metric, pruned ones dotted grey; the best trial thickest."""
     width = max(6.0, 1.5 * len(space.parameters(searched)) + 2.5)
-    return save_png(path, draw, width, 4.5)
+    return save_png(
+        path, partial(draw_parallel, board=board, searched=searched, metric=metric), width, 4.8
+    )
+
+
+def draw_parallel(
+    figure: Any, board: Sequence[Mapping[str, Any]], searched: Mapping[str, ParamSpec], metric: str
+) -> None:
+    """:func:`parallel_png`'s drawing on ``figure`` (a test reads its lines and legend)."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
+
+    axes = figure.add_subplot()
+    specs = space.parameters(searched)
+    names = [n for n in specs if any(n in e["params"] for e in board)]
+    complete = [e for e in board if e["state"] == "complete" and e["value"] is not None]
+    if not names or not complete:
+        _note(axes, "no complete trial yet")
+        return
+    values = [e["value"] for e in complete]
+    norm = Normalize(min(values), max(values) if max(values) > min(values) else min(values) + 1)
+    cmap = colormaps[METRIC_MAP]
+    xs = list(range(len(names)))
+    pruned = [e for e in board if e["state"] == "pruned" and all(n in e["params"] for n in names)]
+    for entry in pruned:
+        ys = [_axis_position(specs[n], entry["params"][n]) for n in names]
+        axes.plot(xs, ys, gid="pruned", **PRUNED_STYLE)
+    for rank, entry in reversed(list(enumerate(complete))):  # best (rank 0) drawn last
+        ys = [_axis_position(specs[n], entry["params"][n]) for n in names]
+        axes.plot(
+            xs,
+            ys,
+            color=cmap(norm(entry["value"])),
+            linestyle="-",
+            alpha=0.9,
+            linewidth=3.0 if rank == 0 else 1.2,
+            zorder=3 if rank == 0 else 2,
+            gid="best" if rank == 0 else "complete",
+        )
+    for x, name in zip(xs, names, strict=True):
+        axes.axvline(x, color="black", linewidth=0.8)
+        for y, label in _axis_labels(specs[name]):
+            axes.text(x + 0.03, y, label, fontsize=7, va="center")
+    axes.set_xticks(xs, [n.replace(".", ".\n", 1) for n in names], fontsize=8)
+    axes.set_yticks([0, 1], ["low", "high"])
+    axes.set_ylim(-0.05, 1.05)
+    axes.set_xlim(-0.2, len(names) - 0.5)
+    axes.set_ylabel("position on the parameter's range")
+    axes.set_title("Parallel coordinates")
+    best = complete[0]
+    handles = [
+        Line2D([], [], color=cmap(0.5), linestyle="-", linewidth=1.2),
+        Line2D([], [], color=cmap(norm(best["value"])), linestyle="-", linewidth=3.0),
+    ]
+    labels = [
+        f"complete ({len(complete)}; colour: {metric})",
+        f"best: trial {best['trial']} ({best['value']:.4g})",
+    ]
+    if pruned:
+        handles.append(Line2D([], [], **PRUNED_STYLE))
+        labels.append(f"pruned ({len(pruned)}; dotted grey)")
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8)
+    figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=metric)
 
 
 # --------------------------------------------------------------------------- importances

@@ -92,7 +92,12 @@ def _run_workers(plan: TunePlan, queue: StudyQueue, poll: Callable[[], None]) ->
 
 def _check_data(plan: TunePlan) -> None:
     """Load the data once: a missing file is one error now, not a failure in every trial (and
-    the workers then find the dataset cache warm)."""
-    from gradwise.experiment import load_data
+    the workers then find the dataset cache warm); and the study's metric is one the runs log
+    (``tune.metric``, checked against the paradigm's metrics for this data)."""
+    from gradwise.experiment import create_paradigm, load_data
+    from gradwise.tasks.checks import check_metric
 
-    load_data(load_config(plan.experiment))
+    config = load_config(plan.experiment)
+    splits = load_data(config)
+    has_valid = splits is None or len(splits.x_valid) > 0  # no dataset: the paradigm's own
+    check_metric("tune.metric", plan.metric, create_paradigm(config, splits), has_valid)
