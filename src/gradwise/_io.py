@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 
+def file_mode() -> int:
+    """The mode a plainly created file gets under the current umask (``0o666 & ~umask``): the
+    temporary file's own 0600 would keep a shared runs folder unreadable to the team."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` and rename the result onto ``path``."""
+    """Call ``write(tmp_path)`` and rename the result onto ``path`` (mode as the umask says)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -24,6 +32,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp_name)
     try:
         write(tmp_path)
+        os.chmod(tmp_path, file_mode())  # after the write: a writer may replace the file
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from gradwise.experiment import Experiment, build_experiment, load_data
 from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins
 from gradwise.models import count_parameters
 from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
+from gradwise.signals import sigterm_interrupts
 from gradwise.tasks import TASKS
 from gradwise.training.batching import steps_per_epoch
 from gradwise.training.callbacks import (
@@ -261,7 +262,8 @@ def _fit(
     atomic_write_json(paths.summary, summary)
     fit_started = time.perf_counter()
     try:
-        trainer.fit(experiment.train_split, experiment.valid_split)
+        with sigterm_interrupts():
+            trainer.fit(experiment.train_split, experiment.valid_split)
     except TrainingError as exc:
         _finish(paths, summary, experiment, checkpointer, "failed", fit_started, error=str(exc))
         exc.run_dir = paths.root

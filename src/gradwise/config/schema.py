@@ -102,7 +102,7 @@ class DataConfig(Section):
 
     @model_validator(mode="after")
     def _fractions_leave_training_data(self) -> DataConfig:
-        if self.valid + self.test >= 0.95:
+        if self.valid + self.test > 0.95 + 1e-9:  # exactly 5% left is allowed
             raise ValueError(
                 f"valid + test must leave at least 5% for training, got {self.valid + self.test:g}"
             )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from gradwise._io import atomic_write
@@ -52,12 +53,10 @@ def load_weights(folder: Path, tag: str, model: torch.nn.Module) -> int:
         raise CheckpointError(f"{path}: no such checkpoint")
     try:
         tensors = load_file(str(path), device="cpu")
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as handle:
             epoch = int((handle.metadata() or {}).get("epoch", -1))
         model.load_state_dict(tensors)
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (SafetensorError, RuntimeError, OSError, ValueError) as exc:  # damaged or foreign
         raise CheckpointError(f"{path}: cannot load weights ({str(exc).splitlines()[0]})") from None
     return epoch
 
