@@ -17,9 +17,16 @@ from typing import Any
 
 def file_mode() -> int:
     """The mode a plainly created file gets under the current umask (``0o666 & ~umask``): the
-    temporary file's own 0600 would keep a shared runs folder unreadable to the team."""
-    umask = os.umask(0)
-    os.umask(umask)
+    temporary file's own 0600 would keep a shared runs folder unreadable to the team.
+
+    The umask is read from ``/proc/self/status`` where Linux gives it, which leaves it alone
+    for other threads; elsewhere it is set and restored."""
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+        umask = int(next(line.split()[1] for line in status if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0)
+        os.umask(umask)
     return 0o666 & ~umask
 
 

@@ -3,8 +3,8 @@
 Every figure gradwise writes (the report's, the comparison's, the study's) goes through
 :func:`render_png`: a ``Figure`` on its own Agg canvas, never pyplot, so drawing neither
 switches a notebook user's backend nor leaves figures in pyplot's registry (a figure that fails
-half-drawn is simply dropped). The PNG carries no ``Software`` text chunk, whose default value
-is a matplotlib URL: a report holds no URLs, not even inside an image.
+half-drawn is simply dropped). The pixels are encoded with Pillow, which writes no ``Software``
+text chunk (matplotlib's holds its URL): a report holds no URLs, not even inside an image.
 
 Colours are the Okabe–Ito palette, distinguishable under the common forms of colour-vision
 deficiency (Okabe & Ito, *Color Universal Design*, 2002). Torch-free; matplotlib is imported on
@@ -68,7 +68,8 @@ def render_png(draw: Callable[[Figure], None], width: float, height: float) -> b
         canvas.draw()  # runs the layout engine, then renders
         pixels = np.asarray(canvas.buffer_rgba())  # (H, W, 4), opaque: the figure is white
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels[..., :3])).save(buffer, format="png")
+    image = Image.fromarray(np.ascontiguousarray(pixels[..., :3]))
+    image.save(buffer, format="png", dpi=(DPI, DPI))
     return buffer.getvalue()
 
 

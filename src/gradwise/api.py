@@ -164,6 +164,8 @@ def resume(
     saved_epochs = config.train.epochs
     if overrides:
         config = resume_config(paths, config, overrides)
+    elif read_summary(paths).get("status") == "completed":
+        return Run(paths.root)  # nothing to resume: the run is left as it is
     experiment = build_experiment(config, load_data(config), trainer_class=trainer_class)
     epoch = load_weights(paths.checkpoints, "last", experiment.module)
     state = load_state(paths.checkpoints, "last")
@@ -465,22 +467,19 @@ class Run:
             outputs = self.model_outputs(preprocessor.transform_features(raw))
             y = preprocessor.encode_target(labels)
         targets = self.task.targets_tensor(y, torch.device("cpu"))
-        loss = {"loss": self._loss(outputs, targets)} if hasattr(self.task, "loss_options") else {}
+        loss = {"loss": self._loss(outputs, targets)} if hasattr(self.task, "build_loss") else {}
         return {"rows": len(y), **loss, **self.task.metrics(outputs, targets)}
 
     def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> float:
-        """The run's training loss (its class weights from the training class counts), as the
-        summary's ``test.loss`` was measured."""
-        from gradwise.tasks.base import TrainingData
-        from gradwise.training import LOSSES
-        from gradwise.training.engine import TensorSplit
-
-        labels = self._train_labels()
-        no_labels = np.zeros(0, dtype=np.int64)  # a run without class counts on disk
-        train = TensorSplit({"y": torch.as_tensor(labels if labels is not None else no_labels)})
-        cpu = torch.device("cpu")
-        options = self.task.loss_options(self.config, TrainingData(train, None, None), cpu)
-        loss_fn = LOSSES.get(self.task.loss_name(self.config))(self.config.train, **options)
+        """The run's training loss, with class weights from the class counts it trained on
+        (after ``data.sampling``), as the summary's ``test.loss`` was measured."""
+        profile = read_json(self.path / "profile.json", {})
+        counts = profile.get("class_counts", {}).get("train", [])
+        resampled = profile.get("sampling", {}).get("after", {})
+        if resampled and "rows" not in resampled:  # class name -> count, in class order
+            counts = list(resampled.values())
+        labels = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+        loss_fn = self.task.build_loss(self.config, labels, torch.device("cpu"))
         with torch.inference_mode():
             return float(loss_fn(outputs.float(), targets))
 

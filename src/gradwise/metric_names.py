@@ -1,5 +1,5 @@
-"""Which way a metric improves, from its name, and each task's headline metric; torch-free, so
-the report, the doctor and the CLI can use them.
+"""Which way a metric improves, from its name; torch-free, so the report, the doctor and the CLI
+can use it (each task's headline metric is its paradigm's ``main_metric``).
 
 A name is read by the words in it: losses and errors (``loss``, ``nll``, ``kl``, ``mse``,
 ``rmse``, ``mae``, ``mape``, ``error``, ``perplexity``) get better as they fall; scores
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 LOWER_IS_BETTER_WORDS = ("loss", "nll", "kl", "mse", "mae", "mape", "error", "perplexity")
 HIGHER_IS_BETTER_WORDS = ("accuracy", "f1", "auc", "r2", "recall", "precision", "reward", "return")
-MAIN_METRIC = {"classification": "accuracy", "regression": "rmse"}  # task -> headline metric
 
 
 def higher_is_better(metric_name: str) -> bool:

@@ -95,3 +95,13 @@ def test_the_cli_refuses_in_one_line(tmp_path: Path, capsys):
     status = main(["train", "--resume", str(run.path), "--set", "train.batch_size=8"])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "cannot change train.batch_size" in err
+
+
+def test_resuming_a_completed_run_through_the_api_leaves_it_as_it_is(tmp_path: Path):
+    config = iris(3)
+    config["train"]["early_stopping"] = {"patience": 1, "min_delta": 10.0}  # stops at epoch 2
+    run = quietly(gradwise.train, config, out=tmp_path)
+    files = {p: p.read_bytes() for p in run.path.rglob("*") if p.is_file()}
+    again = quietly(gradwise.resume, run.path)
+    assert again.path == run.path and again.summary["epochs_run"] == run.summary["epochs_run"]
+    assert {p: p.read_bytes() for p in run.path.rglob("*") if p.is_file()} == files

@@ -218,3 +218,35 @@ def test_a_bundled_scikit_learn_set_is_read_again_without_importing_it(tmp_path:
     again = run_python("-c", script, str(tmp_path / "again.csv"), env=env)
     assert (first.stdout, again.stdout) == ("True\n", "False\n"), first.stderr + again.stderr
     assert (tmp_path / "first.csv").read_text() == (tmp_path / "again.csv").read_text()
+
+
+def test_a_flat_array_for_a_one_column_table_is_one_value_per_row(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    pd.DataFrame({"x": x, "label": np.where(x > 0, "up", "down")}).to_csv(
+        tmp_path / "one.csv", index=False
+    )
+    run = gradwise.train(
+        tiny_config(str(tmp_path / "one.csv"), data={"target": "label"}, train={"epochs": 1}),
+        out=tmp_path / "runs",
+    )
+    values = np.array([-2.0, 0.5, 3.0])
+    predicted = run.predict(values)
+    assert len(predicted) == 3
+    np.testing.assert_array_equal(predicted, run.predict(pd.DataFrame({"x": values})))
+
+
+def test_evaluate_loss_uses_the_class_weights_training_used_after_resampling(tmp_path: Path):
+    config = tiny_config(
+        "synthetic:classification",
+        data={
+            "source": "synthetic:classification",
+            "options": {"n_samples": 300, "weights": [0.8, 0.2]},
+            "sampling": "oversample",
+        },
+        train={"epochs": 2, "class_weights": "balanced"},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = gradwise.train(config, out=tmp_path)
+    assert run.evaluate()["loss"] == pytest.approx(run.summary["test"]["loss"], rel=1e-5)

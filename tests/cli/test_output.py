@@ -262,3 +262,18 @@ def test_lr_find_write_falls_back_to_a_new_file(tmp_path: Path, text: str, overr
     raw = yaml.safe_load(written.read_text())
     assert raw["train"]["optimizer"] == {"name": "adam", "lr": 0.02}
     assert raw["train"]["epochs"] == (5 if overrides else 3)
+
+
+def test_lr_find_write_into_another_folder_keeps_the_data_file(tmp_path: Path):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp/rows.csv").write_text("a,b,label\n1,2,x\n3,4,y\n")
+    source = tmp_path / "exp/exp.yaml"
+    source.write_text(
+        "# tuned below\ndata:\n  source: rows.csv  # next to this file\n  target: label\n"
+        "train:\n  optimizer: {name: adam, lr: 0.001}\n"
+    )
+    written = write_config_with_lr(source, [], 0.01, tmp_path / "out/tuned.yaml")
+    config = load_config(written)
+    assert Path(config.data.source) == (tmp_path / "exp/rows.csv").resolve()
+    assert config.train.optimizer.lr == 0.01
+    assert "# next to this file" in written.read_text()  # still an edit of the same text

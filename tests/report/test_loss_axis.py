@@ -132,3 +132,10 @@ def test_at_most_a_tenth_of_the_values_are_left_out():
     values = [100.0, 100.0, 100.0, *np.linspace(1.0, 2.0, 17)]
     axis = plots.loss_axis(values)
     assert axis.clipped == 0 and axis.log  # 1 .. 100: two orders of magnitude
+
+
+def test_on_a_log_axis_the_headroom_stays_below_the_clipped_value():
+    losses = [*np.logspace(0, -5, 30), 11.5]  # five decades, then one spike
+    axis = plots.loss_axis(losses)
+    assert axis.log and axis.clipped == 1
+    assert axis.limits is not None and axis.limits[1] < 11.5  # the spike is above the axis

@@ -125,6 +125,13 @@ def test_killed_and_resumed_it_ends_bit_identical_to_an_uninterrupted_run(tmp_pa
         [m[k] for k in series] for m in resumed.metrics
     ]
     assert resumed.summary["status"] == "completed"
+    states = [
+        torch.load(run.path / "checkpoints/last.state.pt", weights_only=True)
+        for run in (whole, resumed)
+    ]
+    assert (
+        states[0]["paradigm"] == states[1]["paradigm"] == {"updates": 2 * states[0]["global_step"]}
+    )
 
 
 def test_the_run_gets_a_report_and_is_listed(tmp_path: Path):

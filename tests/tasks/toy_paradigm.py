@@ -49,6 +49,14 @@ class ToyGAN(Paradigm):
         )
         return Parts(module, optimizers, schedules, generators={"noise": self.noise})
 
+    updates = 0  # optimizer updates so far: paradigm state a resume must restore
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"updates": self.updates}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.updates = state["updates"]
+
     def fake(self, trainer: Any, n: int) -> torch.Tensor:
         z = torch.randn(n, LATENT, generator=self.noise, device=trainer.device)
         return trainer.module["generator"](z)
@@ -64,6 +72,7 @@ class ToyGAN(Paradigm):
         d_loss = trainer.optimizer_step("discriminator", d_loss)
         g_loss = bce(discriminator(self.fake(trainer, len(real))), 1.0)  # non-saturating
         g_loss = trainer.optimizer_step("generator", g_loss)
+        self.updates += 2
         return {"loss": d_loss + g_loss, "discriminator_loss": d_loss, "generator_loss": g_loss}
 
     @torch.no_grad()

@@ -37,7 +37,7 @@ def stored(study_dir: Path) -> optuna.Study:
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> gradwise.tune.TuneResult:
+def finished(tmp_path_factory: pytest.TempPathFactory) -> gradwise.tuning.TuneResult:
     out = tmp_path_factory.mktemp("study")
     return gradwise.tune(iris(pruner="none"), trials=5, out=out)
 

@@ -1,9 +1,10 @@
 """The ``AUGMENTATIONS`` registry and the base class of every per-batch augmentation.
 
 An augmentation is built once per run from its validated options and an :class:`AugmentContext`
-(the trainer's seeded generator, the task, the input shape) and then called on every training
-batch: ``x, y = augmentation(x, y)``. It works on the whole batch with tensor ops on the batch's
-device; every random number comes from ``context.generator``, so a seed fixes every batch.
+(the run's seeded augmentation stream, the class count, the input shape) and then called on
+every training batch: ``x, y = augmentation(x, y)``. It works on the whole batch with tensor
+ops on the batch's device; every random number comes from ``context.generator``, so a seed
+fixes every batch.
 
 Each sample of the batch is augmented with probability ``p`` (a Bernoulli mask over the batch),
 so ``p`` and the strength options are independent knobs.

@@ -74,7 +74,7 @@ def compare(
 
     from gradwise.tasks import load_data
 
-    first_splits = load_data(config.model_copy(update={"seed": seed_list[0]}))
+    first_splits = load_data(config)  # seed_list[0] is config.seed
     n_train = len(first_splits.x_train)
     check_fractions(settings.fractions, first_splits.y_train)  # rows; classes per seed below
     baselines = resolve_baselines(settings.baselines, config.task, n_train)

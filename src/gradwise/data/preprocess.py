@@ -169,9 +169,12 @@ class Preprocessor:
         return read_input_file(data, self.reader_options())
 
     def _array_table(self, x: np.ndarray) -> pd.DataFrame:
-        """A table run's array (n, columns) or one row (columns,) as a table of its columns."""
+        """A table run's array (n, columns) as a table of its columns; a 1-D array is one row
+        (columns,), or with a single input column one value per row (as for array runs)."""
         names = self.input_columns or []
-        rows = x[None] if x.ndim == 1 else x
+        rows = x
+        if x.ndim == 1:
+            rows = x[None] if len(names) > 1 and x.size == len(names) else x[:, None]
         if rows.ndim != 2 or rows.shape[1] != len(names):
             shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
             raise DataError(

@@ -90,7 +90,7 @@ def vanishing_gradients(evidence: RunEvidence) -> Finding | None:
         return None
     config = evidence.config
     by_layer = {name: median(v) for name, v in relative.items()}
-    zero = typical <= ZERO_ORDERS  # the first layer's gradient is exactly 0 in most samples
+    zero = by_layer[first] == 0  # the first layer's gradient is exactly 0 in most samples
     zeros = sum(o <= ZERO_ORDERS for o in finite(orders))
     return Finding(
         "vanishing_gradients",

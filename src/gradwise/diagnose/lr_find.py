@@ -93,7 +93,8 @@ def lr_find(
 
     from gradwise.config import load_config
     from gradwise.errors import ConfigError
-    from gradwise.experiment import build_experiment, load_data
+    from gradwise.experiment import build_experiment
+    from gradwise.tasks import load_data
 
     if not 0 < min_lr < max_lr:
         raise ConfigError(f"lr-find: need 0 < min_lr < max_lr, got {min_lr:g} and {max_lr:g}")
@@ -203,22 +204,38 @@ def write_config_with_lr(source: Path, overrides: list[str], lr: float, target: 
 
     from gradwise._io import atomic_write_text
     from gradwise.config import load_config
-    from gradwise.config.load import parse_override, read_yaml_mapping, set_dotted
+    from gradwise.config.load import parse_override, read_raw_config, set_dotted
 
-    raw = read_yaml_mapping(source)
-    keys = []
-    for key, value in (parse_override(item) for item in overrides):
-        set_dotted(raw, key, value)
-        keys.append(key)
-    set_dotted(raw, LR_KEY, float(f"{lr:.2g}"))
+    raw, _ = read_raw_config(source, overrides)  # data paths made absolute: the copy may move
+    keys = [parse_override(item)[0] for item in overrides]
+    value = float(f"{lr:.2g}")
+    set_dotted(raw, LR_KEY, value)
     load_config(raw)  # the copy must be a valid experiment
     text = None
     if all(key == LR_KEY for key in keys):
-        text = with_value(source.read_text(encoding="utf-8"), LR_KEY, float(f"{lr:.2g}"))
-    if text is None or yaml.safe_load(text) != raw:  # the edit must read back as intended
+        text = with_value(source.read_text(encoding="utf-8"), LR_KEY, value)
+        if text is not None and not reads_as(text, raw, source, target):
+            source_path = raw.get("data", {}).get("source")  # relative to the file's folder
+            text = with_value(text, "data.source", source_path) if source_path else None
+    if text is None or not reads_as(text, raw, source, target):
         text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
     atomic_write_text(target, text)
     return target
+
+
+def reads_as(text: str, raw: dict[str, Any], source: Path, target: Path) -> bool:
+    """Whether experiment ``text``, saved as ``target``, reads as ``raw`` (``source``'s
+    experiment with its paths made absolute)."""
+    import yaml
+
+    from gradwise.config.load import resolve_paths
+
+    written = yaml.safe_load(text)
+    if not isinstance(written, dict):
+        return False
+    written.setdefault("name", source.stem)
+    resolve_paths(written, target.parent)
+    return written == raw
 
 
 LR_KEY = "train.optimizer.lr"

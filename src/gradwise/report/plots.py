@@ -131,7 +131,9 @@ def loss_axis(values: Sequence[float] | np.ndarray) -> LossAxis:
     else:
         span = high - low or 0.1 * abs(high) or 1.0
         limits = (low - 0.05 * span, high + HEADROOM * span)
-    return LossAxis(log, limits, clipped, float(finite[0]))
+    # the headroom never reaches the smallest clipped value: every spike stays above the axis
+    top = min(limits[1], (high + float(finite[clipped - 1])) / 2)
+    return LossAxis(log, (limits[0], top), clipped, float(finite[0]))
 
 
 def _apply_loss_axis(axes: Any, axis: LossAxis, series: Sequence[tuple[Any, Any, str]]) -> None:
@@ -158,6 +160,8 @@ def _apply_loss_axis(axes: Any, axis: LossAxis, series: Sequence[tuple[Any, Any,
             transform=axes.get_xaxis_transform(),
             zorder=6,
         )
+    if not spike_epochs:
+        return
     low, high = axes.get_xlim()
     left_half = np.mean(spike_epochs) < (low + high) / 2
     axes.annotate(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradwise.errors import ConfigError
 from gradwise.tasks import supervised  # noqa: F401  (registers the supervised paradigms)
 from gradwise.tasks.base import Paradigm, Parts, TrainingData
 from gradwise.tasks.registry import DEFAULT_TASK, TASKS
@@ -33,7 +34,10 @@ def load_data(config: Any) -> Any | None:
 
 def task_for_targets(target_kind: str | None) -> str:
     """The first registered paradigm that learns from targets of ``target_kind``."""
-    return next(name for name in TASKS if TASKS.get(name).target_kind == target_kind)
+    found = next((name for name in TASKS if TASKS.get(name).target_kind == target_kind), None)
+    if found is None:
+        raise ConfigError(f"task: no registered task learns from targets of kind {target_kind!r}")
+    return found
 
 
 __all__ = [

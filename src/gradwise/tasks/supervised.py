@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from gradwise.errors import ConfigError
-from gradwise.metric_names import MAIN_METRIC
 from gradwise.tasks.base import Paradigm, Parts, TrainingData
 from gradwise.tasks.registry import TASKS
 
@@ -50,7 +49,15 @@ class Supervised(Paradigm):
         self.check_loss(loss_name)
         return build_model(config.model, feature_shape, self.output_dim(loss_name))
 
-    def loss_options(self, config: ExperimentConfig, data: TrainingData, device: Any) -> dict:
+    def build_loss(self, config: ExperimentConfig, train_targets: Any, device: Any) -> Any:
+        """``train.loss`` for this run; ``train_targets``: the training split's targets as
+        trained on (after ``data.sampling``), from which class weights are computed."""
+        from gradwise.training import LOSSES
+
+        options = self.loss_options(config, train_targets, device)
+        return LOSSES.get(self.loss_name(config))(config.train, **options)
+
+    def loss_options(self, config: ExperimentConfig, train_targets: Any, device: Any) -> dict:
         return {}
 
     def training_arrays(self, config: ExperimentConfig, splits: Any) -> tuple[np.ndarray, Any]:
@@ -73,16 +80,12 @@ class Supervised(Paradigm):
     def build(
         self, config: ExperimentConfig, data: TrainingData, device: Any, augment: Any
     ) -> Parts:
-        from gradwise.training import LOSSES
         from gradwise.training.optimizers import build_optimizer
         from gradwise.training.schedules import build_schedules
 
         module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape)).to(device)
         self.check_data(config, data.splits)
-        loss_name = self.loss_name(config)
-        self.loss_fn = LOSSES.get(loss_name)(
-            config.train, **self.loss_options(config, data, device)
-        )
+        self.loss_fn = self.build_loss(config, data.train["y"], device)
         optimizers = {"main": build_optimizer(module.parameters(), config.train.optimizer, device)}
         schedules = build_schedules(
             config.train, optimizers, len(data.train), data.valid is not None
@@ -155,7 +158,7 @@ def on_pairs(transform: Any) -> Any:
 @TASKS.register("classification")
 class Classification(Supervised):
     target_kind = "labels"
-    main_metric = MAIN_METRIC["classification"]
+    main_metric = "accuracy"
     default_loss = "cross_entropy"
     losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "bce")
     eval_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy", "f1", "auc")
@@ -205,8 +208,8 @@ class Classification(Supervised):
             return 1
         return self.n_classes
 
-    def loss_options(self, config: Any, data: TrainingData, device: Any) -> dict:
-        labels = data.train["y"].cpu().numpy()
+    def loss_options(self, config: Any, train_targets: Any, device: Any) -> dict:
+        labels = np.asarray(train_targets.cpu() if hasattr(train_targets, "cpu") else train_targets)
         return {"class_weights": class_weights(config, labels, self.n_classes, device)}
 
     def targets_tensor(self, y: np.ndarray, device: Any) -> torch.Tensor:
@@ -231,7 +234,7 @@ class Classification(Supervised):
 @TASKS.register("regression")
 class Regression(Supervised):
     target_kind = "values"
-    main_metric = MAIN_METRIC["regression"]
+    main_metric = "rmse"
     default_loss = "mse"
     losses: ClassVar[tuple[str, ...]] = ("mse", "mae", "huber")
     eval_metrics: ClassVar[tuple[str, ...]] = ("loss", "rmse", "mae", "r2")

@@ -167,8 +167,9 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
         # the name was checked against the paradigm's logged metrics before training
-        # (gradwise.tasks.checks.check_monitors)
-        if self.monitor.improved(logs[self.monitor.metric], epoch):
+        # (gradwise.tasks.checks.check_monitors); a metric a split cannot give this epoch (an
+        # AUC with one class present) counts as no improvement
+        if self.monitor.improved(logs.get(self.monitor.metric), epoch):
             self.wait = 0
             return
         self.wait += 1

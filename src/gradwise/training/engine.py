@@ -159,7 +159,7 @@ class Trainer:
         return self.paradigm.compute_loss(self, outputs, batch)
 
     def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """The paradigm's step on one batch; returns its detached losses (``loss`` first)."""
+        """The paradigm's step on one batch; returns its detached losses (``loss`` required)."""
         return self.paradigm.train_step(self, batch)
 
     def optimizer_step(self, name: str, loss: torch.Tensor) -> torch.Tensor:

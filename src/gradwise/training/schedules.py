@@ -101,7 +101,7 @@ class LRSchedule:
         self.plateau_factor = 1.0
         self.plateau_best = math.inf
         self.plateau_wait = 0
-        # a constant schedule past its warm-up sets the same lr every step: skip the work
+        # a constant schedule without warm-up sets the same lr every step: skip the work
         self.varies_per_step = cfg.name not in ("constant", "plateau") or self.warmup_steps > 0
         self._apply()
 

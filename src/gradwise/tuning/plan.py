@@ -17,7 +17,8 @@ from gradwise.config import ExperimentConfig, validate_config
 from gradwise.config.load import ConfigSource, read_raw_config
 from gradwise.config.tune import TuneConfig
 from gradwise.errors import ConfigError
-from gradwise.metric_names import MAIN_METRIC, higher_is_better
+from gradwise.metric_names import higher_is_better
+from gradwise.tasks import TASKS
 from gradwise.tuning import space
 
 DEFAULT_OUT = Path("runs")
@@ -99,8 +100,8 @@ def plan_study(
 
 
 def default_metric(config: ExperimentConfig) -> str:
-    """``valid_<main metric>`` of the task: valid_accuracy, valid_rmse."""
-    return f"valid_{MAIN_METRIC[config.task]}"
+    """``valid_<main metric>`` of the task's paradigm: valid_accuracy, valid_rmse, ..."""
+    return f"valid_{TASKS.get(config.task).main_metric}"
 
 
 def default_direction(metric: str) -> str:

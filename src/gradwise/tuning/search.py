@@ -94,7 +94,8 @@ def _check_data(plan: TunePlan) -> None:
     """Load the data once: a missing file is one error now, not a failure in every trial (and
     the workers then find the dataset cache warm); and the study's metric is one the runs log
     (``tune.metric``, checked against the paradigm's metrics for this data)."""
-    from gradwise.experiment import create_paradigm, load_data
+    from gradwise.experiment import create_paradigm
+    from gradwise.tasks import load_data
     from gradwise.tasks.checks import check_metric
 
     config = load_config(plan.experiment)
