@@ -484,9 +484,4 @@ class Run:
             return float(loss_fn(outputs.float(), targets))
 
 
-def raw_features(raw: Any) -> Any:
-    """The input part of a file read for predict/evaluate: its table or its ``x`` array."""
-    return raw.table if raw.table is not None else raw.x
-
-
 __all__ = ["Run", "resume", "train"]

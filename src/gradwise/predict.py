@@ -20,7 +20,7 @@ WRITERS = {
 def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
     """``prediction`` column(s), plus ``proba_<class>`` columns when the task gives class
     probabilities."""
-    outputs = run.outputs(inputs).numpy()
+    outputs = run.outputs(inputs).numpy()  # a run that takes no input rows says so
     decoded = run.preprocessor.decode_predictions(outputs)
     if decoded.ndim == 2:  # several regression targets
         targets = run.config.data.target
@@ -44,8 +44,7 @@ def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
 def write_predictions(
     run_dir: str | Path, input_path: str | Path, output_path: str | Path
 ) -> dict[str, Any]:
-    from gradwise.api import Run, raw_features
-    from gradwise.data import read_input_file
+    from gradwise.api import Run
 
     output = Path(output_path)
     writer = WRITERS.get(output.suffix.lower())
@@ -54,8 +53,6 @@ def write_predictions(
             f"-o {output}: unsupported output type '{output.suffix}'; "
             f"use one of: {', '.join(WRITERS)}"
         )
-    run = Run(run_dir)
-    raw = read_input_file(input_path, run.preprocessor.reader_options())
-    frame = predictions_frame(run, raw_features(raw))
+    frame = predictions_frame(Run(run_dir), input_path)
     atomic_write(output, lambda tmp: writer(frame, tmp))
     return {"output": str(output), "rows": len(frame), "columns": list(frame.columns)}

@@ -82,3 +82,11 @@ def test_runs_without_data_are_trained_listed_reported_and_diagnosed(tmp_path: P
     diagnosis = json.loads(capsys.readouterr().out)
     assert [f["code"] for f in diagnosis["findings"]] == ["healthy"]
     assert (run.path / "diagnosis.json").is_file()
+    # it takes no input rows: predict and evaluate say so in one line
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n1.0\n")
+    assert main(["predict", str(run.path), str(rows), "-o", str(tmp_path / "out.csv")]) == 2
+    assert main(["evaluate", str(run.path)]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and all("a toy_curve run takes no input rows" in e for e in errors)
+    assert not (tmp_path / "out.csv").exists()
