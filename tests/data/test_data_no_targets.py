@@ -1,4 +1,4 @@
-"""Target kinds: features only (``targets=None``), and preprocess.json files from before kinds."""
+"""Target kinds: features only (``target_kind=None``), and preprocess.json from before kinds."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def test_unknown_target_kind_is_a_data_error() -> None:
     with raises_one_line("targets: expected one of 'labels', 'values' or None"):
         TargetEncoder.fit(np.array([1, 2, 3]), "label")
     with raises_one_line("'labels' needs target values"):
-        Preprocessor.fit(np.zeros((4, 2)), targets="labels")
+        Preprocessor.fit(np.zeros((4, 2)), target_kind="labels")
 
 
 # preprocess.json as written before target kinds (format version 1): a task name, no "targets"

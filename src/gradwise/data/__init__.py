@@ -4,7 +4,7 @@ Torch-free (numpy/pandas): the engine turns the arrays into tensors. Importing t
 cheap — ``BUILTIN_DATASETS`` is plain data, everything else is imported on first use::
 
     from gradwise.data import load_splits
-    splits = load_splits(config.data, targets="labels", seed=0)
+    splits = load_splits(config.data, target_kind="labels", seed=0)
     splits.x_train.shape, splits.preprocessor.classes, splits.profile["imbalance_ratio"]
 """
 

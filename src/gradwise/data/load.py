@@ -1,10 +1,10 @@
 """From ``data:`` to arrays: read the source, split by seed, fit preprocessing on train only.
 
 ``load_splits`` is what the engine calls; it returns float32 features and encoded targets for
-the three splits, the fitted :class:`Preprocessor` and a JSON-able dataset profile. What the
-targets are is the caller's *target kind*: ``"labels"`` (class labels: a stratified split, int64
-class indices), ``"values"`` (numbers, standardized unless ``options.scale_target`` is false) or
-None (no targets: features only, ``y_*`` are None).
+the three splits, the fitted :class:`Preprocessor` and a JSON-able dataset profile. The caller
+gives the ``target_kind``: ``"labels"`` (class labels: a stratified split, int64 class
+indices), ``"values"`` (numbers, standardized unless ``options.scale_target`` is false) or None
+(no targets: features only, ``y_*`` are None).
 """
 
 from __future__ import annotations
@@ -54,20 +54,20 @@ class Examples:
     test_targets: np.ndarray | None = None
 
 
-def load_splits(data: DataConfig, targets: str | None, seed: int) -> Splits:
-    """Read ``data.source``, split it (by ``seed``; stratified when ``targets`` is
+def load_splits(data: DataConfig, target_kind: str | None, seed: int) -> Splits:
+    """Read ``data.source``, split it (by ``seed``; stratified when ``target_kind`` is
     ``"labels"``), fit the preprocessing on the training split and transform all three splits.
 
-    ``targets`` is the target kind: ``"labels"``, ``"values"`` or None (no targets)."""
-    return splits_from_raw(read_source(data, seed), data, targets, seed)
+    ``target_kind``: ``"labels"``, ``"values"`` or None (no targets)."""
+    return splits_from_raw(read_source(data, seed), data, target_kind, seed)
 
 
-def examples_of(raw: RawData, data: DataConfig, targets: str | None) -> Examples:
+def examples_of(raw: RawData, data: DataConfig, target_kind: str | None) -> Examples:
     """Pick the input columns and the target column(s) of a table, or the arrays x/y.
 
-    Without targets (``targets=None``) an array source's ``y`` is ignored, and a table's target
+    Without targets (``target_kind=None``) an array source's ``y`` is ignored, and a table's target
     column(s), when named or known, are still left out of the inputs but not returned."""
-    wanted = targets is not None
+    wanted = target_kind is not None
     if raw.table is None:
         if data.features is not None:
             raise DataError(
@@ -132,7 +132,7 @@ def _rows(features: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFram
 
 
 def _split_rows(
-    examples: Examples, data: DataConfig, targets: str | None, seed: int, source: str
+    examples: Examples, data: DataConfig, target_kind: str | None, seed: int, source: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row indices (train, valid, test) of ``examples``: stratified for labels, by ``seed``."""
     n = len(examples.features)
@@ -142,39 +142,39 @@ def _split_rows(
         raise DataError(
             f"data: '{source}' has {n} rows, too few for valid={data.valid} and test={data.test}"
         )
-    if targets == "labels":
+    if target_kind == "labels":
         codes = pd.factorize(pd.Series(label_list(examples.targets, as_text=True)))[0]
         return stratified_split(codes, n_valid, n_test, seed)
     return plain_split(n, n_valid, n_test, seed)
 
 
 def load_test_split(
-    data: DataConfig, targets: str | None, seed: int, pre: Preprocessor
+    data: DataConfig, target_kind: str | None, seed: int, pre: Preprocessor
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The test split of :func:`load_splits` (same rows, same encoding) for a run whose
     preprocessing ``pre`` was fitted already: nothing is refitted, and the training and
     validation rows are not encoded (evaluate, the report)."""
     raw = read_source(data, seed)
-    examples, _ = _drop_missing_targets(examples_of(raw, data, targets), raw.source)
+    examples, _ = _drop_missing_targets(examples_of(raw, data, target_kind), raw.source)
     if examples.test_features is not None:  # the source's fixed test split
         test_x, test_y = examples.test_features, examples.test_targets
     else:
-        test = _split_rows(examples, data, targets, seed, raw.source)[2]
+        test = _split_rows(examples, data, target_kind, seed, raw.source)[2]
         values = examples.targets
         test_x, test_y = _rows(examples.features, test), None if values is None else values[test]
     x_test = pre.transform_features(test_x, warn_missing=False, unseen="zeros")
-    return x_test, None if targets is None else pre.encode_target(test_y)
+    return x_test, None if target_kind is None else pre.encode_target(test_y)
 
 
-def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: int) -> Splits:
+def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, seed: int) -> Splits:
     """:func:`load_splits` for data already read."""
-    examples, kept = _drop_missing_targets(examples_of(raw, data, targets), raw.source)
+    examples, kept = _drop_missing_targets(examples_of(raw, data, target_kind), raw.source)
     n_dropped = len(raw) - len(kept)
-    if targets is not None:  # whole-data checks first
-        TargetEncoder.fit(examples.targets, targets, examples.target_names)
+    if target_kind is not None:  # whole-data checks first
+        TargetEncoder.fit(examples.targets, target_kind, examples.target_names)
     n_fixed = 0 if examples.test_features is None else len(examples.test_features)
-    stratify = targets == "labels"
-    train, valid, test = _split_rows(examples, data, targets, seed, raw.source)
+    stratify = target_kind == "labels"
+    train, valid, test = _split_rows(examples, data, target_kind, seed, raw.source)
 
     scale_target = bool(data.options.get("scale_target", GENERIC_OPTIONS["scale_target"]))
     features, values = examples.features, examples.targets
@@ -185,7 +185,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: i
     pre = Preprocessor.fit(
         _rows(features, train),
         rows_of(values, train),
-        targets=targets,
+        target_kind=target_kind,
         scale=data.scale,
         target_names=examples.target_names,
         scale_target=scale_target,
@@ -198,7 +198,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: i
     def encode(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray | None]:
         # a rare category may be missing from the training rows: all-zero, with a warning
         encoded = pre.transform_features(x, warn_missing=False, unseen="zeros")
-        return encoded, None if targets is None else pre.encode_target(y)
+        return encoded, None if target_kind is None else pre.encode_target(y)
 
     x_train, y_train = encode(_rows(features, train), rows_of(values, train))
     x_valid, y_valid = encode(_rows(features, valid), rows_of(values, valid))
@@ -213,7 +213,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, targets: str | None, seed: i
         )
     profile = build_profile(
         raw,
-        targets,
+        target_kind,
         pre,
         missing,
         n_dropped,
@@ -237,7 +237,7 @@ def _missing_values(features: pd.DataFrame | np.ndarray) -> dict[str, int]:
 
 def build_profile(
     raw: RawData,
-    targets: str | None,
+    target_kind: str | None,
     pre: Preprocessor,
     missing: dict[str, int],
     n_dropped: int,
@@ -252,7 +252,7 @@ def build_profile(
     columns = pre.columns or []
     profile: dict[str, Any] = {
         "source": raw.source,
-        "targets": targets,
+        "targets": target_kind,
         "input_kind": pre.input_kind,
         "rows": sum(sizes.values()),
         "features": int(np.prod(pre.feature_shape)),

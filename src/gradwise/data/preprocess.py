@@ -45,21 +45,21 @@ class Preprocessor:
         features: pd.DataFrame | np.ndarray,
         target_values: np.ndarray | None = None,
         *,
-        targets: str | None,
+        target_kind: str | None,
         scale: str = "standard",
         target_names: list[str] | None = None,
         scale_target: bool = True,
     ) -> Preprocessor:
         """Fit on training features (a table or an (n, ...) array) and training targets.
 
-        ``targets`` is the target kind: ``"labels"``, ``"values"``, or None for no targets
+        ``target_kind``: ``"labels"``, ``"values"``, or None for no targets
         (``target_values`` is then ignored).
         """
         target = None
-        if targets is not None:
+        if target_kind is not None:
             if target_values is None:
-                raise DataError(f"targets: {targets!r} needs target values, found none")
-            target = TargetEncoder.fit(target_values, targets, target_names, scale_target)
+                raise DataError(f"targets: {target_kind!r} needs target values, found none")
+            target = TargetEncoder.fit(target_values, target_kind, target_names, scale_target)
         if isinstance(features, pd.DataFrame):
             columns, dropped = tabular.fit_columns(features, scale)
             width = len(tabular.feature_names(columns))
