@@ -388,7 +388,7 @@ class Run:
     def classes(self) -> list[Any] | None:
         """The class labels, in the column order of :meth:`predict_proba`; None for runs that
         predict no classes (regression, autoencoders, ...)."""
-        if self.preprocessor is None or not hasattr(self.task, "probabilities"):
+        if self.preprocessor is None or not self.task.predicts_classes:
             return None
         return self.preprocessor.classes
 
@@ -432,7 +432,7 @@ class Run:
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of :attr:`classes`."""
-        if not hasattr(self.task, "probabilities"):
+        if not self.task.predicts_classes:
             raise CheckpointError(f"{self.path}: predict_proba needs a classification run")
         return self.task.probabilities(self.outputs(x)).numpy()
 

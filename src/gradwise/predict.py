@@ -32,7 +32,7 @@ def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
         frame = pd.DataFrame(decoded, columns=[f"prediction_{n}" for n in names])
     else:
         frame = pd.DataFrame({"prediction": decoded})
-    if hasattr(run.task, "probabilities"):
+    if run.task.predicts_classes:
         import torch
 
         probabilities = run.task.probabilities(torch.as_tensor(outputs)).numpy()

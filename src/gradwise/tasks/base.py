@@ -81,6 +81,7 @@ class Paradigm:
     main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
     default_loss: ClassVar[str | None] = None
     losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
+    predicts_classes: ClassVar[bool] = False  # True: outputs give class probabilities
     train_losses: ClassVar[tuple[str, ...]] = ("loss",)  # keys train_step returns
     eval_metrics: ClassVar[tuple[str, ...]] = ("loss",)  # keys evaluate returns
 

@@ -158,6 +158,7 @@ def on_pairs(transform: Any) -> Any:
 @TASKS.register("classification")
 class Classification(Supervised):
     target_kind = "labels"
+    predicts_classes = True
     main_metric = "accuracy"
     default_loss = "cross_entropy"
     losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "bce")
