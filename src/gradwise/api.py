@@ -312,7 +312,7 @@ def _finish(
         load_weights(paths.checkpoints, "best", experiment.module)
         best = history[monitor.best_epoch - 1]
         summary["valid"] = {k[6:]: v for k, v in best.items() if k.startswith("valid_")}
-        if experiment.test_split is not None and len(experiment.test_split):
+        if experiment.test_split is not None:
             summary["test"] = trainer.evaluate(experiment.test_split)
     atomic_write_json(paths.summary, summary)
 

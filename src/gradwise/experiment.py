@@ -86,7 +86,7 @@ def build_experiment(
             "model.norm: batch (batch statistics need ≥ 2 samples); use layer"
         )
     data = paradigm.training_data(config, splits, device)
-    check_monitors(config, paradigm, has_valid=data.valid is not None and len(data.valid) > 0)
+    check_monitors(config, paradigm, has_valid=data.valid is not None)
     augment = torch.Generator(device=device).manual_seed(stream_seed(config.seed, AUGMENT_STREAM))
     parts = paradigm.build(config, data, device, augment)
     trainer = trainer_class(

@@ -48,8 +48,9 @@ BatchTransform = Callable[["Batch"], "Batch"]
 
 @dataclass
 class TrainingData:
-    """A paradigm's training material on the device: the three splits (any may be empty) and
-    the data-side objects it was built from (``splits``: :class:`gradwise.data.Splits`)."""
+    """A paradigm's training material on the device: the training split, the validation and
+    test splits (None when the run has none), and the data-side objects they were built from
+    (``splits``: :class:`gradwise.data.Splits`)."""
 
     train: TensorSplit
     valid: TensorSplit | None
@@ -130,14 +131,16 @@ class Paradigm:
     def training_data(
         self, config: ExperimentConfig, splits: Any, device: torch.device
     ) -> TrainingData:
-        """The splits on the device (the training split from :meth:`training_arrays`)."""
-        valid = None
-        if len(splits.x_valid):
-            valid = self.tensors(splits.x_valid, splits.y_valid, device)
+        """The splits on the device (the training split from :meth:`training_arrays`; an
+        empty validation or test split is None)."""
+
+        def split(x: np.ndarray, y: np.ndarray | None) -> TensorSplit | None:
+            return self.tensors(x, y, device) if len(x) else None
+
         return TrainingData(
             self.tensors(*self.training_arrays(config, splits), device),
-            valid,
-            self.tensors(splits.x_test, splits.y_test, device),
+            split(splits.x_valid, splits.y_valid),
+            split(splits.x_test, splits.y_test),
             splits,
         )
 
