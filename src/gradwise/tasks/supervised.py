@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from gradwise._io import user_stacklevel
 from gradwise.errors import ConfigError
 from gradwise.tasks.base import Paradigm, Parts, TrainingData
 from gradwise.tasks.registry import TASKS
@@ -102,7 +103,7 @@ class Supervised(Paradigm):
             config.model.kind, preprocessor.input_kind, preprocessor.feature_shape
         )
         if note:
-            warnings.warn(note, stacklevel=2)
+            warnings.warn(note, stacklevel=user_stacklevel())
 
     def batch_transforms(
         self, config: ExperimentConfig, data: TrainingData, generator: Any
@@ -187,7 +188,7 @@ class Classification(Supervised):
         target = config.data.target if isinstance(config.data.target, str) else None
         note = continuous_labels_note(self.class_labels, counts.tolist(), target)
         if note:
-            warnings.warn(note, stacklevel=2)
+            warnings.warn(note, stacklevel=user_stacklevel())
 
     @classmethod
     def create(cls, config: Any, preprocessor: Any, train_targets: Any = None) -> Classification:
