@@ -114,7 +114,7 @@ def _train_args(parser: argparse.ArgumentParser) -> None:
     _set_flag(parser)
     parser.add_argument("--out", default="runs", help="folder for run directories (runs/)")
     parser.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
     _json_flag(parser)
 
 
