@@ -21,7 +21,7 @@ import torch
 import gradwise
 from gradwise._io import atomic_write_json, atomic_write_text, read_json
 from gradwise.config import ExperimentConfig, dump_config, load_config
-from gradwise.config.load import ConfigSource
+from gradwise.config.load import ConfigSource, flatten_config
 from gradwise.data import Preprocessor
 from gradwise.errors import CheckpointError, ConfigError, DataError, TrainingError
 from gradwise.experiment import Experiment, build_experiment, load_data
@@ -206,7 +206,8 @@ def resume_config(
     """The run's config with ``overrides`` applied, if they change nothing but
     ``train.epochs``, and that only with a schedule whose shape does not depend on it."""
     changed = load_config(paths.config, overrides)
-    before, after = _flat(config.model_dump(mode="json")), _flat(changed.model_dump(mode="json"))
+    before = dict(flatten_config(config.model_dump(mode="json")))
+    after = dict(flatten_config(changed.model_dump(mode="json")))
     keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     refused = [k for k in keys if k not in RESUMABLE_KEYS]
     if refused:
@@ -226,17 +227,6 @@ def resume_config(
     return changed
 
 
-def _flat(section: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"train": {"epochs": 3}}`` → ``{"train.epochs": 3}``."""
-    flat: dict[str, Any] = {}
-    for key, value in section.items():
-        if isinstance(value, dict) and value:
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _fit(
     experiment: Experiment,
     paths: RunPaths,
@@ -253,7 +243,7 @@ def _fit(
     summary: dict[str, Any] = {
         "name": config.name,
         "task": config.task,
-        "model": getattr(config.model, "kind", None),
+        "model": config.model.kind,
         "run_dir": str(paths.root),
         "status": "running",
         "started": started,

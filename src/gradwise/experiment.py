@@ -72,7 +72,8 @@ def build_experiment(
     trainer_class: type[Trainer] = Trainer,
 ) -> Experiment:
     """Seed, then build the paradigm's parts and the trainer (nothing is written). The
-    monitored metric names are checked against those the paradigm logs before anything heavy.
+    monitored metric names are checked against those the paradigm logs before the model is
+    built.
 
     ``trainer_class`` may be a subclass of :class:`Trainer` that overrides one step.
     """

@@ -172,6 +172,15 @@ def set_dotted(raw: dict[str, Any], dotted_key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def flatten_config(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested config sections as ``(dotted.key, value)`` pairs, in file order."""
+    if isinstance(value, dict) and value:
+        return [
+            pair for key, item in value.items() for pair in flatten_config(item, f"{prefix}{key}.")
+        ]
+    return [(prefix.rstrip("."), value)]
+
+
 def _override_items(overrides: Iterable[str] | Mapping[str, Any] | None):
     if overrides is None:
         return []

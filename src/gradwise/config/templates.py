@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gradwise.config.models import MODEL_CONFIGS
-from gradwise.errors import ConfigError, DataError, did_you_mean
+from gradwise.errors import ConfigError, did_you_mean
 
 # Hand-tuned model sections per kind (MODEL_CONFIGS lists the kinds); a kind without one starts
 # from its defaults (model_block).
@@ -155,8 +155,10 @@ data:
 def data_facts(dataset: str, info: dict[str, Any] | None, target: str | None) -> DataFacts:
     """The facts of a built-in dataset (its catalog entry), an ``rdata:`` table or a data file;
     a table's ``target`` must be one of its columns, and the task is inferred from it."""
+    from gradwise.data.columns import csv_columns, parquet_columns, rdata_columns
+
     if dataset.startswith("rdata:") and (target is not None or info is None):
-        return _table_facts(dataset, target, _rdata_columns(dataset))
+        return _table_facts(dataset, target, rdata_columns(dataset))
     if info is not None:
         facts = DataFacts(info.get("kind", "tabular"), info.get("targets"), info.get("target"))
         facts.target = target or facts.target
@@ -168,9 +170,9 @@ def data_facts(dataset: str, info: dict[str, Any] | None, target: str | None) ->
         raise ConfigError(f"init: file not found: '{path}'")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _table_facts(str(path), target, _csv_columns(path))
+        return _table_facts(str(path), target, csv_columns(path))
     if suffix in (".parquet", ".pq"):
-        return _table_facts(str(path), target, _parquet_columns(path))
+        return _table_facts(str(path), target, parquet_columns(path))
     if target is not None:
         raise ConfigError(
             f"init --target: '{path}' has no columns (arrays x and y, or one sub-folder per "
@@ -194,10 +196,7 @@ def data_facts(dataset: str, info: dict[str, Any] | None, target: str | None) ->
     raise unknown_extension(path)
 
 
-TableColumns = tuple[list[str], Any]  # the column names, and a reader of one column (a Series)
-
-
-def _table_facts(source: str, target: str | None, table: TableColumns) -> DataFacts:
+def _table_facts(source: str, target: str | None, table: Any) -> DataFacts:
     from gradwise.tasks.checks import infer_target_kind
 
     columns, read_column = table
@@ -219,39 +218,6 @@ def _inferred(what: str, targets: str, why: str) -> str:
     from gradwise.tasks import task_for_targets
 
     return f"task: {task_for_targets(targets)}, inferred from {what} ({why}); change it if wrong"
-
-
-def _csv_columns(path: Path) -> TableColumns:
-    import pandas as pd
-
-    try:
-        header = pd.read_csv(path, nrows=5)
-    except pd.errors.EmptyDataError as err:
-        raise DataError(f"init: '{path}' is empty: no header and no rows") from err
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"init: cannot read '{path}' as CSV: {reason}") from err
-    return [str(c) for c in header.columns], lambda c: pd.read_csv(path, usecols=[c])[c]
-
-
-def _parquet_columns(path: Path) -> TableColumns:
-    import pandas as pd
-    import pyarrow.parquet as pq
-
-    try:
-        names = list(pq.read_schema(path).names)
-    except Exception as err:  # pyarrow raises its own types (ArrowInvalid, ...)
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"init: cannot read '{path}' as Parquet: {reason}") from err
-    names = [n for n in names if not n.startswith("__index_level_")]  # pandas' stored index
-    return names, lambda c: pd.read_parquet(path, columns=[c])[c]
-
-
-def _rdata_columns(dataset: str) -> TableColumns:
-    from gradwise.data.rdata import read_rdata
-
-    table = read_rdata(dataset.split(":", 1)[1], {}, 0).table
-    return [str(c) for c in table.columns], lambda c: table[c]
 
 
 def model_block(kind: str) -> str:

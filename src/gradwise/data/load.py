@@ -156,14 +156,32 @@ def load_test_split(
     validation rows are not encoded (evaluate, the report)."""
     raw = read_source(data, seed)
     examples, _ = _drop_missing_targets(examples_of(raw, data, target_kind), raw.source)
-    if examples.test_features is not None:  # the source's fixed test split
-        test_x, test_y = examples.test_features, examples.test_targets
-    else:
+    test = None
+    if examples.test_features is None:
         test = _split_rows(examples, data, target_kind, seed, raw.source)[2]
-        values = examples.targets
-        test_x, test_y = _rows(examples.features, test), None if values is None else values[test]
-    x_test = pre.transform_features(test_x, warn_missing=False, unseen="zeros")
-    return x_test, None if target_kind is None else pre.encode_target(test_y)
+    return _encode(pre, target_kind, *_test_rows(examples, test))
+
+
+def _values(y: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+    """The targets at ``index`` (None without targets)."""
+    return None if y is None else y[index]
+
+
+def _test_rows(examples: Examples, test: np.ndarray | None) -> tuple[Any, np.ndarray | None]:
+    """The test inputs and targets: the source's fixed test split, else the rows at ``test``."""
+    if examples.test_features is not None:
+        return examples.test_features, examples.test_targets
+    assert test is not None, "a split without a fixed test part has test rows"
+    return _rows(examples.features, test), _values(examples.targets, test)
+
+
+def _encode(
+    pre: Preprocessor, target_kind: str | None, x: Any, y: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs and targets through the fitted preprocessing (a rare category missing from the
+    training rows becomes all-zero, with a warning)."""
+    encoded = pre.transform_features(x, warn_missing=False, unseen="zeros")
+    return encoded, None if target_kind is None else pre.encode_target(y)
 
 
 def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, seed: int) -> Splits:
@@ -178,31 +196,17 @@ def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, see
 
     scale_target = bool(data.options.get("scale_target", GENERIC_OPTIONS["scale_target"]))
     features, values = examples.features, examples.targets
-
-    def rows_of(y: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
-        return None if y is None else y[index]
-
     pre = Preprocessor.fit(
         _rows(features, train),
-        rows_of(values, train),
+        _values(values, train),
         target_kind=target_kind,
         scale=data.scale,
         target_names=examples.target_names,
         scale_target=scale_target,
     )
-    if examples.test_features is not None:  # the source's fixed test split
-        test_x, test_y = examples.test_features, examples.test_targets
-    else:
-        test_x, test_y = _rows(features, test), rows_of(values, test)
-
-    def encode(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray | None]:
-        # a rare category may be missing from the training rows: all-zero, with a warning
-        encoded = pre.transform_features(x, warn_missing=False, unseen="zeros")
-        return encoded, None if target_kind is None else pre.encode_target(y)
-
-    x_train, y_train = encode(_rows(features, train), rows_of(values, train))
-    x_valid, y_valid = encode(_rows(features, valid), rows_of(values, valid))
-    x_test, y_test = encode(test_x, test_y)
+    x_train, y_train = _encode(pre, target_kind, _rows(features, train), _values(values, train))
+    x_valid, y_valid = _encode(pre, target_kind, _rows(features, valid), _values(values, valid))
+    x_test, y_test = _encode(pre, target_kind, *_test_rows(examples, test))
     missing = _missing_values(features)
     imputed = [name for name in missing if name in {s["name"] for s in pre.columns or []}]
     if imputed:

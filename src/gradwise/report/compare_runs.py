@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gradwise._plotting import colour
+from gradwise.config.load import flatten_config
 from gradwise.errors import CheckpointError
 from gradwise.metric_names import higher_is_better
 from gradwise.report.context import ReportContext
 from gradwise.report.page import Raw, RenderedSection, escape, format_value, image, table
 from gradwise.report.plots import overlay_curves_png
-from gradwise.report.run_sections import flatten_config
 
 Renderer = Callable[[Sequence[ReportContext], list[str]], "str | None"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from gradwise.config.load import flatten_config
 from gradwise.report.context import ReportContext
 from gradwise.report.page import Raw, cards, escape, format_value, image, key_values, table
 from gradwise.report.plots import learning_curves_png
@@ -39,15 +40,6 @@ def headline(context: ReportContext) -> list[tuple[str, Any]]:
     if "train_time" in summary:
         pairs.append(("training time", f"{summary['train_time']:.1f} s"))
     return pairs
-
-
-def flatten_config(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested config sections as ``(dotted.key, value)`` pairs, in file order."""
-    if isinstance(value, dict) and value:
-        return [
-            pair for key, item in value.items() for pair in flatten_config(item, f"{prefix}{key}.")
-        ]
-    return [(prefix.rstrip("."), value)]
 
 
 def config_groups(config: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:

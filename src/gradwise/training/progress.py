@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def progress_wanted(quiet: bool) -> bool:
     """Whether a live, redrawn progress line is wanted: ``--quiet`` is off and stdout is a
     terminal (a redrawn line in a log file is noise)."""
-    return not quiet and sys.stdout.isatty()
+    return not quiet and is_terminal(sys.stdout)
 
 
 def is_terminal(stream: TextIO) -> bool:
