@@ -74,6 +74,19 @@ def run_python(*args: str, **options: Any) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], **options)
 
 
+def run_torch_free(code: str) -> subprocess.CompletedProcess:
+    """Python ``code`` in a fresh interpreter, which then fails with "torch imported" if the
+    code imported torch."""
+    check = "\nimport sys\nassert 'torch' not in sys.modules, 'torch imported'\n"
+    return run_python("-c", code + check)
+
+
+def run_cli_torch_free(argv: list[str]) -> subprocess.CompletedProcess:
+    """``main(argv)`` of the CLI (an argparse exit included) through :func:`run_torch_free`."""
+    call = f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+    return run_torch_free(f"from gradwise.cli.main import main\n{call}")
+
+
 def run_cli(*args: str, **options: Any) -> subprocess.CompletedProcess:
     """``gradwise ARGS`` as a shell runs it."""
     return run_python("-m", "gradwise.cli.main", *args, **options)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import run_cli, run_python, tiny_config
+from tests.conftest import run_cli, run_cli_torch_free, tiny_config
 from tests.data.conftest import one_line
 
 
@@ -50,11 +50,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_help_and_datasets_do_not_import_torch():
-    code = (
-        "import sys; from gradwise.cli.main import main; main(['datasets']); "
-        "assert 'torch' not in sys.modules, 'torch imported'"
-    )
-    result = run_python("-c", code)
+    result = run_cli_torch_free(["datasets"])
     assert result.returncode == 0, result.stderr
     assert "mnist1d" in result.stdout
 
@@ -63,12 +59,7 @@ def test_help_and_datasets_do_not_import_torch():
     "argv", [["--help"], ["init", "--help"], ["init", "mnist1d"], ["runs", "--dir", "no-runs"]]
 )
 def test_commands_that_do_not_train_do_not_import_torch(argv: list[str]):
-    code = (
-        "import sys; from gradwise.cli.main import main\n"
-        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-        "assert 'torch' not in sys.modules, 'torch imported'"
-    )
-    result = run_python("-c", code)
+    result = run_cli_torch_free(argv)
     assert result.returncode == 0, result.stderr
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.comparison.test_compare_run import iris_config
-from tests.conftest import run_python, tiny_config
+from tests.conftest import run_torch_free, tiny_config
 
 
 def _run(tmp_path: Path, config: dict, capsys: pytest.CaptureFixture, *extra: str) -> str:
@@ -40,12 +40,10 @@ def test_unknown_baseline_one_line_with_did_you_mean(tmp_path: Path, capsys):
 def test_user_errors_do_not_import_torch(tmp_path: Path):
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(iris_config(baselines=["svn"])))
-    code = (
-        f"import sys\nfrom gradwise.cli.main import main\n"
-        f"assert main(['compare', {str(path)!r}, '--quiet']) == 2\n"
-        "assert 'torch' not in sys.modules, 'torch imported'"
+    result = run_torch_free(
+        "from gradwise.cli.main import main\n"
+        f"assert main(['compare', {str(path)!r}, '--quiet']) == 2"
     )
-    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert "unknown baseline 'svn' (did you mean 'svm'?)" in result.stderr
 

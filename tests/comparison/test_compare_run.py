@@ -19,7 +19,7 @@ from gradwise.comparison.curves import nested_order, subset_rows
 from gradwise.config import load_config
 from gradwise.experiment import load_data
 from gradwise.report.size_curves import draw_size_curves
-from tests.conftest import run_cli, run_python, tiny_config
+from tests.conftest import run_cli, run_cli_torch_free, tiny_config
 
 MODEL_KEYS = {
     "name",
@@ -261,10 +261,6 @@ def test_cli_table_and_seeds_flag(tmp_path: Path, capsys: pytest.CaptureFixture)
 
 
 def test_compare_help_does_not_import_torch():
-    code = (
-        "import sys\nfrom gradwise.cli.main import main\ntry:\n    main(['compare', '--help'])\n"
-        "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch imported'"
-    )
-    result = run_python("-c", code)
+    result = run_cli_torch_free(["compare", "--help"])
     assert result.returncode == 0, result.stderr
     assert "--seeds" in result.stdout

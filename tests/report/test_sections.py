@@ -11,7 +11,7 @@ import pytest
 from gradwise.errors import CheckpointError
 from gradwise.report import render_report, write_report
 from gradwise.report.sections import ordered_sections
-from tests.conftest import run_python
+from tests.conftest import run_torch_free
 from tests.report.fixtures import (
     COMPARE,
     DIAGNOSIS,
@@ -144,12 +144,9 @@ def test_output_that_is_a_folder_is_refused(tmp_path):
 
 def test_reporting_a_study_does_not_import_torch(tmp_path):
     study = write_study(tmp_path / "study")
-    code = (
-        "import sys; from gradwise.cli.main import main; "
-        f"code = main(['report', {str(study)!r}]); "
-        "assert code == 0; assert 'torch' not in sys.modules, 'torch imported'"
+    result = run_torch_free(
+        f"from gradwise.cli.main import main\nassert main(['report', {str(study)!r}]) == 0"
     )
-    result = run_python("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(study / "report.html")
 
