@@ -13,7 +13,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,tune,imbalance]'
+	$(PIP) install -q -e '.[dev,tune,imbalance,rl,serve,export,track]'
 	touch $(STAMP)
 
 # PostgreSQL for the shared-storage tuning test; non-fatal where it cannot be installed (the
@@ -34,6 +34,7 @@ test: $(STAMP) postgres chromium
 	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
+	$(PIP) install -q -e '.[bench]'
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/mnist1d_accuracy.py
 

@@ -132,3 +132,23 @@ def test_a_model_not_made_for_the_data_is_said(capsys):
     assert yaml.safe_load(out)["model"]["kind"] == "cnn2d"  # said, not refused
     status, out, err = init(capsys, "mnist1d", "--model", "cnn1d")
     assert status == 0 and err == "" and "# note:" not in out
+
+
+def test_task_flag_overrides_the_inferred_task(people: Path, capsys):
+    code, out, _ = init(capsys, str(people), "--target", "grade", "--task", "regression")
+    assert code == 0
+    config = yaml.safe_load(out)
+    assert config["task"] == "regression" and config["train"]["loss"] == "mse"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--task", "regresion"], "init --task: unknown task 'regresion' (did you mean"),
+        (["--agent", "ppo"], "init --agent: only for a task with agents"),
+    ],
+)
+def test_task_and_agent_flags_are_checked(people: Path, capsys, argv, message):
+    code, out, err = init(capsys, str(people), "--target", "grade", *argv)
+    assert code == 2 and out == ""
+    assert message in err

@@ -88,6 +88,10 @@ def _init_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target", default=None, help="the column to predict (needed for a table file)"
     )
+    parser.add_argument(
+        "--task", default=None, help="the kind of learning (default: inferred from the data)"
+    )
+    parser.add_argument("--agent", default=None, help="the agent of an RL task (e.g. ppo, dqn)")
 
 
 class _ModelKinds:
@@ -104,7 +108,8 @@ class _ModelKinds:
 def init(args: argparse.Namespace) -> int:
     from gradwise.config.templates import starting_config
 
-    print(starting_config(args.dataset, args.model, args.target), end="")
+    text = starting_config(args.dataset, args.model, args.target, args.task, args.agent)
+    print(text, end="")
     return 0
 
 

@@ -95,10 +95,31 @@ class DataFacts:
     notes: list[str] = field(default_factory=list)
 
 
-def starting_config(dataset: str, model: str | None = None, target: str | None = None) -> str:
+def starting_config(
+    dataset: str,
+    model: str | None = None,
+    target: str | None = None,
+    task: str | None = None,
+    agent: str | None = None,
+) -> str:
+    """The starting experiment for ``dataset``: the recipe of ``task``'s paradigm when it has
+    one (:meth:`gradwise.tasks.Paradigm.starting_config`), else the supervised template with
+    ``task`` or the task inferred from the data."""
     from gradwise.data.catalog import BUILTIN_DATASETS
-    from gradwise.tasks import TASKS, task_for_targets
+    from gradwise.tasks import TASKS, InitRequest, task_for_targets
     from gradwise.tasks.checks import MODEL_FOR_INPUTS, model_shape_note
+
+    if task is not None:
+        if task not in TASKS:
+            raise ConfigError(
+                f"init --task: unknown task '{task}'{did_you_mean(task, TASKS.names())}; "
+                f"choose from: {', '.join(TASKS.names())}"
+            )
+        recipe = TASKS.get(task).starting_config(InitRequest(dataset, model, target, agent))
+        if recipe is not None:
+            return recipe
+    if agent is not None:
+        raise ConfigError("init --agent: only for a task with agents (e.g. --task rl)")
 
     info = next((d for d in BUILTIN_DATASETS if d["name"] == dataset), None)
     is_path = ":" not in dataset and ("." in dataset or Path(dataset).exists())
@@ -120,7 +141,7 @@ def starting_config(dataset: str, model: str | None = None, target: str | None =
     if shape_note:
         warnings.warn(shape_note, stacklevel=2)
         facts.notes.append(f"note: {shape_note}")
-    task = task_for_targets(facts.targets)
+    task = task or task_for_targets(facts.targets)
     epochs, batch, optimizer, schedule = TRAIN_RECIPES.get(model, DEFAULT_RECIPE)
     loss = TASKS.get(task).default_loss
     task_choices = " | ".join(TASKS.names())

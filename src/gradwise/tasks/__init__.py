@@ -17,7 +17,7 @@ from typing import Any
 
 from gradwise.errors import ConfigError
 from gradwise.tasks import supervised  # noqa: F401  (registers the supervised paradigms)
-from gradwise.tasks.base import Paradigm, Parts, TrainingData
+from gradwise.tasks.base import InitRequest, Paradigm, Parts, TrainingData
 from gradwise.tasks.registry import DEFAULT_TASK, TASKS
 
 
@@ -43,6 +43,7 @@ def task_for_targets(target_kind: str | None) -> str:
 __all__ = [
     "DEFAULT_TASK",
     "TASKS",
+    "InitRequest",
     "Paradigm",
     "Parts",
     "TrainingData",

@@ -46,6 +46,17 @@ TargetKind = str | None  # "labels" | "values" | None (no targets)
 BatchTransform = Callable[["Batch"], "Batch"]
 
 
+@dataclass(frozen=True)
+class InitRequest:
+    """What ``gradwise init`` was asked for: the dataset (a built-in name, a file, or an
+    environment id), and the model kind, target column and agent when given."""
+
+    dataset: str
+    model: str | None = None
+    target: str | None = None
+    agent: str | None = None
+
+
 @dataclass
 class TrainingData:
     """A paradigm's training material on the device: the training split, the validation and
@@ -103,6 +114,12 @@ class Paradigm:
         """Files a run directory must hold beyond ``config.yaml`` (metrics, summary and
         checkpoints are every run's): the fitted preprocessing when there is a dataset."""
         return ("preprocess.json",) if cls.needs_data else ()
+
+    @classmethod
+    def starting_config(cls, request: InitRequest) -> str | None:
+        """A commented starting experiment for ``gradwise init --task NAME``; None: the
+        supervised template (:func:`gradwise.config.templates.starting_config`) with this task."""
+        return None
 
     def loss_name(self, config: ExperimentConfig) -> str | None:
         return config.train.loss or self.default_loss
