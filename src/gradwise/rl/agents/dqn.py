@@ -1,0 +1,147 @@
+"""Deep Q-Networks (Mnih et al., 2015, Nature 518) with double Q-learning (van Hasselt et al.,
+2016, arXiv:1509.06461).
+
+One iteration takes ``train_freq`` environment steps with an ε-greedy policy (ε falls linearly
+from ``exploration_initial_eps`` to ``exploration_final_eps`` over ``exploration_fraction`` of
+training), storing transitions in the replay buffer, then — once ``learning_starts`` steps have
+been taken — ``gradient_steps`` updates on uniformly drawn minibatches::
+
+    a*   = argmax_a Q_online(s', a)          (double Q; plain DQN: argmax of Q_target)
+    y    = r + γ·(1 − terminated)·Q_target(s', a*)
+    loss = mean(huber(Q_online(s, a) − y))   (or the squared error)
+
+The target network follows the online one every ``target_update_interval`` environment steps,
+θ_target ← τ·θ + (1 − τ)·θ_target (τ = 1: a copy), counted as Stable-Baselines3 counts them.
+A time-limit truncation is not a terminal state: its target bootstraps from s'.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from gradwise.rl.agents.base import AGENTS, Agent
+from gradwise.rl.buffers import ReplayBuffer
+from gradwise.rl.networks import QNetworks
+
+if TYPE_CHECKING:
+    from gradwise.rl.collector import Collector
+    from gradwise.training.engine import Trainer
+
+TD_LOSSES = {"huber": F.smooth_l1_loss, "mse": F.mse_loss}
+
+
+@AGENTS.register("dqn")
+class DQN(Agent):
+    losses: ClassVar[tuple[str, ...]] = ("loss", "q_mean", "q_abs_max", "epsilon")
+
+    def __init__(
+        self, config: Any, obs_size: int, n_actions: int, num_envs: int, device: torch.device
+    ) -> None:
+        super().__init__(config, obs_size, n_actions, num_envs, device)
+        self.n_actions = n_actions
+        self.q = QNetworks(obs_size, n_actions, config.model).to(device)
+        self.buffer = ReplayBuffer(self.settings.buffer_size, obs_size, device)
+        self.vector_steps = math.ceil(self.settings.train_freq / num_envs)  # per update
+        iteration = self.settings.iteration_steps or self.settings.train_freq
+        self.phases = max(1, round(iteration / (self.vector_steps * num_envs)))  # per epoch
+        self.total_env_steps = config.train.epochs * self.env_steps_per_iteration()
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return self.q
+
+    def trained_parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.q.online.parameters())
+
+    def env_steps_per_iteration(self) -> int:
+        return self.phases * self.vector_steps * self.num_envs
+
+    def updates_per_iteration(self) -> int:
+        return self.phases * self.settings.gradient_steps
+
+    def epsilon(self, env_steps: int) -> float:
+        """ε after ``env_steps`` steps: linear over ``exploration_fraction`` of training."""
+        settings = self.settings
+        fraction = min(1.0, env_steps / (settings.exploration_fraction * self.total_env_steps))
+        start, end = settings.exploration_initial_eps, settings.exploration_final_eps
+        return start + fraction * (end - start)
+
+    @torch.no_grad()
+    def collect(self, collector: Collector) -> float:
+        """``train_freq`` ε-greedy environment steps into the replay buffer; returns the last ε."""
+        settings, n = self.settings, self.num_envs
+        epsilon = self.epsilon(collector.env_steps)
+        for _ in range(self.vector_steps):
+            epsilon = self.epsilon(collector.env_steps)
+            obs = collector.obs
+            actions = self.q.online(obs).argmax(-1)  # (N,)
+            explore = torch.rand(n, generator=self.generator, device=obs.device) < epsilon
+            if bool(explore.any()):
+                random = torch.randint(
+                    self.n_actions, (n,), generator=self.generator, device=obs.device
+                )
+                actions = torch.where(explore, random, actions)
+            before = collector.env_steps
+            step = collector.step(actions)
+            self.buffer.add(obs, actions, step.rewards, step.final_obs, step.terminated)
+            interval = settings.target_update_interval
+            if collector.env_steps // interval > before // interval:
+                self.update_target()
+        return epsilon
+
+    def update_target(self) -> None:
+        """θ_target ← τ·θ + (1 − τ)·θ_target."""
+        online = list(self.q.online.parameters())
+        target = list(self.q.target.parameters())
+        if self.settings.tau == 1.0:
+            torch._foreach_copy_(target, online)
+        else:
+            torch._foreach_lerp_(target, online, self.settings.tau)
+
+    def iterate(
+        self, trainer: Trainer, collector: Collector, progress: float
+    ) -> dict[str, torch.Tensor]:
+        """``phases`` rounds of (collect ``train_freq`` steps, ``gradient_steps`` updates)."""
+        device = collector.obs.device
+        totals = {name: torch.zeros((), device=device) for name in ("loss", "q_mean")}
+        q_abs_max = torch.zeros((), device=device)
+        updates = 0
+        epsilon = 0.0
+        for _ in range(self.phases):
+            epsilon = self.collect(collector)
+            if collector.env_steps <= self.settings.learning_starts:
+                continue
+            for _ in range(self.settings.gradient_steps):
+                loss, q_values = self.update(trainer)
+                totals["loss"] = totals["loss"] + loss
+                totals["q_mean"] = totals["q_mean"] + q_values.mean()
+                q_abs_max = torch.maximum(q_abs_max, q_values.abs().max())
+                updates += 1
+        means = {name: total / max(1, updates) for name, total in totals.items()}
+        return {**means, "q_abs_max": q_abs_max, "epsilon": torch.tensor(epsilon, device=device)}
+
+    def update(self, trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
+        """One gradient step on a replayed minibatch; its loss and Q(s, a) values (B,)."""
+        settings = self.settings
+        batch = self.buffer.sample(settings.batch_size, self.generator)
+        with torch.no_grad():
+            next_target = self.q.target(batch["next_obs"])  # (B, A)
+            if settings.double_q:
+                best = self.q.online(batch["next_obs"]).argmax(-1, keepdim=True)
+            else:
+                best = next_target.argmax(-1, keepdim=True)
+            next_values = next_target.gather(-1, best).squeeze(-1)  # (B,)
+            targets = batch["rewards"] + settings.gamma * (1.0 - batch["terminated"]) * next_values
+        q_values = self.q.online(batch["obs"]).gather(-1, batch["actions"][:, None]).squeeze(-1)
+        loss = TD_LOSSES[settings.loss](q_values, targets)
+        return trainer.optimizer_step("main", loss), q_values.detach()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"buffer": self.buffer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.buffer.load_state_dict(state["buffer"])

@@ -1,0 +1,126 @@
+"""The agent's side of the environments: normalized observations as tensors, steps taken with
+tensors of actions, and the count of environment steps and finished episodes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from gradwise.rl.envs import VectorEnv, make_env, reward_threshold, spaces_of
+from gradwise.rl.normalize import ObservationNormalizer, RewardNormalizer
+
+RECENT_EPISODES = 100  # episode_return / episode_length: means over this many latest episodes
+
+
+@dataclass
+class Step:
+    """One vector step as tensors: the (normalized) rewards (N,), terminated and truncated
+    (N,) as floats, the next observations (N, D) — a new episode's first where one ended — and
+    the true next observations (N, D) (the finished episode's last)."""
+
+    rewards: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
+    next_obs: torch.Tensor
+    final_obs: torch.Tensor
+
+
+class Collector:
+    """``env.num_envs`` environments of ``env.id`` behind observation and reward normalization."""
+
+    def __init__(self, env_config: Any, gamma: float, seed: int, device: torch.device) -> None:
+        self.env_config = env_config
+        self.device = device
+        self.venv = VectorEnv(lambda: make_env(env_config), env_config.num_envs, seed)
+        probe = self.venv.envs[0]
+        self.obs_size, self.n_actions = spaces_of(probe, env_config.id)
+        self.threshold = reward_threshold(probe, env_config.reward_threshold)
+        self.obs_norm = ObservationNormalizer(
+            self.obs_size, env_config.clip_obs, env_config.normalize_obs
+        )
+        self.reward_norm = RewardNormalizer(
+            env_config.num_envs, gamma, env_config.clip_reward, env_config.normalize_reward
+        )
+        self.obs = self.tensor(self.obs_norm(self.venv.obs, update=True))
+        self.env_steps = 0
+        self.episodes = 0
+        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
+        self.recent_lengths: deque[int] = deque(maxlen=RECENT_EPISODES)
+
+    @property
+    def num_envs(self) -> int:
+        return self.venv.num_envs
+
+    def tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(array, dtype=torch.float32, device=self.device)
+
+    def step(self, actions: torch.Tensor) -> Step:
+        """Step every environment with ``actions`` (N,); ``self.obs`` becomes the next
+        observations."""
+        next_obs, rewards, terminated, truncated, final_obs = self.venv.step(actions.cpu().numpy())
+        self.env_steps += self.num_envs
+        dones = terminated | truncated
+        for episode_return, length in self.venv.drain_finished():
+            self.recent_returns.append(episode_return)
+            self.recent_lengths.append(length)
+            self.episodes += 1
+        rewards = self.reward_norm(rewards, dones)
+        self.obs = self.tensor(self.obs_norm(next_obs, update=True))
+        final = self.tensor(self.obs_norm(final_obs)) if dones.any() else self.obs
+        return Step(
+            self.tensor(rewards),
+            self.tensor(terminated),
+            self.tensor(truncated),
+            self.obs,
+            final,
+        )
+
+    def normalize(self, obs: np.ndarray) -> torch.Tensor:
+        """Observations as the agent sees them, with frozen statistics (evaluation, play)."""
+        return self.tensor(self.obs_norm(obs))
+
+    def episode_stats(self) -> dict[str, float]:
+        """Mean return and length over the latest episodes (NaN before the first ends)."""
+        if not self.recent_returns:
+            return {"episode_return": math.nan, "episode_length": math.nan}
+        return {
+            "episode_return": float(np.mean(self.recent_returns)),
+            "episode_length": float(np.mean(self.recent_lengths)),
+        }
+
+    def close(self) -> None:
+        self.venv.close()
+
+    # ------------------------------------------------------------------------- resuming
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "venv": self.venv.state_dict(),
+            "obs_norm": self.obs_norm.state_dict(),
+            "reward_norm": self.reward_norm.state_dict(),
+            "env_steps": self.env_steps,
+            "episodes": self.episodes,
+            "recent_returns": list(self.recent_returns),
+            "recent_lengths": list(self.recent_lengths),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.venv.load_state_dict(state["venv"])
+        self.obs_norm.load_state_dict(state["obs_norm"])
+        self.reward_norm.load_state_dict(state["reward_norm"])
+        self.env_steps, self.episodes = state["env_steps"], state["episodes"]
+        self.recent_returns.clear()
+        self.recent_returns.extend(state["recent_returns"])
+        self.recent_lengths.clear()
+        self.recent_lengths.extend(state["recent_lengths"])
+        self.obs = self.tensor(self.obs_norm(self.venv.obs))
+
+
+def make_eval_envs(env_config: Any, count: int) -> list[Any]:
+    """``count`` environments for deterministic evaluation (one episode each)."""
+    return [make_env(env_config) for _ in range(count)]

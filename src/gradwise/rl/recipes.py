@@ -1,0 +1,180 @@
+"""``gradwise init ENV --task rl --agent ppo|dqn``: commented starting experiments.
+
+The tuned recipes are the RL-Zoo (Raffin, 2020) settings for CartPole-v1 and Acrobot-v1, which
+``benchmarks/rl.py`` measures against Stable-Baselines3; any other environment starts from the
+CartPole recipe of its agent. Torch-free (Gymnasium is read, when installed, to check the id).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradwise.config.rl import AGENT_CONFIGS, DEFAULT_AGENT
+from gradwise.errors import ConfigError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """An agent's settings for one environment: ``env``, ``agent`` and ``train`` keys that
+    differ from the defaults, the network, and the environment steps to train for."""
+
+    steps: int
+    env: dict[str, Any] = field(default_factory=dict)
+    agent: dict[str, Any] = field(default_factory=dict)
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"
+    lr: float = 3e-4
+    schedule: str = "constant"
+
+
+RECIPES: dict[tuple[str, str], Recipe] = {
+    ("CartPole-v1", "ppo"): Recipe(
+        steps=50_000,
+        env={"num_envs": 8},
+        agent={"n_steps": 32, "batch_size": 256, "n_epochs": 20, "gamma": 0.98, "gae_lambda": 0.8},
+        lr=1e-3,
+        schedule="linear",
+    ),
+    ("CartPole-v1", "dqn"): Recipe(
+        steps=50_000,
+        env={"num_envs": 1},
+        agent={
+            "learning_starts": 1000,
+            "batch_size": 64,
+            "train_freq": 256,
+            "gradient_steps": 128,
+            "target_update_interval": 10,
+            "exploration_fraction": 0.16,
+            "exploration_final_eps": 0.04,
+        },
+        hidden=(256, 256),
+        activation="relu",
+        lr=2.3e-3,
+    ),
+    ("Acrobot-v1", "ppo"): Recipe(
+        steps=100_000,
+        env={"num_envs": 16, "normalize_obs": True, "normalize_reward": True},
+        agent={
+            "n_steps": 256,
+            "batch_size": 64,
+            "n_epochs": 4,
+            "gamma": 0.99,
+            "gae_lambda": 0.94,
+            "anneal_clip": False,
+        },
+    ),
+    ("Acrobot-v1", "dqn"): Recipe(
+        steps=100_000,
+        env={"num_envs": 1},
+        agent={
+            "learning_starts": 0,
+            "batch_size": 128,
+            "buffer_size": 50_000,
+            "train_freq": 4,
+            "gradient_steps": 4,
+            "iteration_steps": 1000,
+            "target_update_interval": 250,
+            "exploration_fraction": 0.12,
+            "exploration_final_eps": 0.1,
+        },
+        hidden=(256, 256),
+        activation="relu",
+        lr=6.3e-4,
+    ),
+}
+
+
+def steps_per_iteration(agent: str, env: dict[str, Any], settings: dict[str, Any]) -> int:
+    """Environment steps of one training epoch (one agent iteration)."""
+    num_envs = env.get("num_envs", 8)
+    defaults = AGENT_CONFIGS[agent]()
+    if agent == "ppo":
+        return settings.get("n_steps", defaults.n_steps) * num_envs
+    train_freq = settings.get("train_freq", defaults.train_freq)
+    per_update = math.ceil(train_freq / num_envs) * num_envs
+    iteration = settings.get("iteration_steps") or train_freq
+    return max(1, round(iteration / per_update)) * per_update
+
+
+def yaml_value(value: Any) -> str:
+    """A scalar as YAML writes it (``true``, ``null``, ``0.2``)."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(value)
+
+
+def check_env_id(env_id: str) -> None:
+    """An unknown id is refused (with a did-you-mean) when Gymnasium is installed."""
+    try:
+        import gymnasium
+    except ImportError:
+        return
+    ids = list(gymnasium.envs.registry)
+    if env_id not in ids:
+        raise ConfigError(
+            f"init: unknown Gymnasium environment '{env_id}'{did_you_mean(env_id, ids)}; "
+            "e.g. CartPole-v1, Acrobot-v1"
+        )
+
+
+def recipe(request: Any) -> str:
+    """The starting experiment for ``request.dataset`` (an environment id) and its agent."""
+    agent = request.agent or DEFAULT_AGENT
+    if agent not in AGENT_CONFIGS:
+        raise ConfigError(
+            f"init --agent: unknown agent '{agent}'{did_you_mean(agent, AGENT_CONFIGS)}; "
+            f"choose from: {', '.join(AGENT_CONFIGS)}"
+        )
+    if request.model not in (None, "mlp"):
+        raise ConfigError(f"init --model: task rl builds MLP networks; got '{request.model}'")
+    if request.target is not None:
+        raise ConfigError("init --target: an environment has no target column; leave it out")
+    env_id = request.dataset
+    check_env_id(env_id)
+    tuned = (env_id, agent) in RECIPES
+    chosen = RECIPES.get((env_id, agent)) or RECIPES[("CartPole-v1", agent)]
+    env = {"num_envs": 8, **chosen.env}
+    per_epoch = steps_per_iteration(agent, env, chosen.agent)
+    epochs = math.ceil(chosen.steps / per_epoch)
+    origin = (
+        f"RL-Zoo settings tuned for {env_id}"
+        if tuned
+        else f"no tuned recipe for {env_id}: the CartPole-v1 settings of {agent}; tune them"
+    )
+    other = "dqn" if agent == "ppo" else "ppo"
+    defaults = AGENT_CONFIGS[agent]()
+    agent_lines = "".join(
+        f"  {key}: {yaml_value(value)}\n"
+        for key, value in {**defaults.model_dump(exclude={"name"}), **chosen.agent}.items()
+        if value is not None or key in chosen.agent
+    )
+    env_lines = "".join(f"  {key}: {yaml_value(value)}\n" for key, value in env.items())
+    return f"""\
+# gradwise experiment: {agent} on {env_id} ({origin}).
+# Train it with: gradwise train THIS_FILE
+# (the other agent: gradwise init {env_id} --task rl --agent {other})
+# One epoch is one iteration of the agent: {per_epoch} environment steps, then its updates;
+# {epochs} epochs = {epochs * per_epoch} environment steps.
+name: {env_id.split("/")[-1].lower()}-{agent}
+seed: 0
+task: rl
+env:
+  id: {env_id}
+{env_lines}  eval_every: 5000              # environment steps between deterministic evaluations
+  eval_episodes: 20             # episodes per evaluation (logged as eval_return)
+agent:
+  name: {agent}                   # dqn | ppo
+{agent_lines}model:
+  kind: mlp
+  hidden: [{", ".join(map(str, chosen.hidden))}]
+  activation: {chosen.activation}
+train:
+  epochs: {epochs}
+  optimizer: {{name: adam, lr: {chosen.lr:g}}}
+  schedule: {{name: {chosen.schedule}}}  # constant | linear (to 0 over training) | cosine | ...
+  grad_clip: {defaults.grad_clip:g}                # max global gradient norm
+  monitor: eval_return          # the best checkpoint: the best evaluation
+  device: cpu                   # small networks: the CPU is faster than a GPU here
+"""

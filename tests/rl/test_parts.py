@@ -1,0 +1,97 @@
+"""The RL building blocks against references: GAE against a plain loop over the definition,
+running moments against numpy, the replay ring, environment snapshots, sustained_from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gradwise.config.rl import EnvConfig
+from gradwise.rl.buffers import ReplayBuffer, RolloutBuffer
+from gradwise.rl.envs import VectorEnv, env_state, load_env_state, make_env
+from gradwise.rl.evaluation import sustained_from
+from gradwise.rl.normalize import RunningMeanStd
+
+
+def test_gae_matches_the_definition() -> None:
+    generator = torch.Generator().manual_seed(0)
+    steps, envs, gamma, lam = 7, 3, 0.9, 0.8
+    buffer = RolloutBuffer(steps, envs, 2, torch.device("cpu"))
+    buffer.rewards = torch.randn(steps, envs, generator=generator)
+    buffer.values = torch.randn(steps, envs, generator=generator)
+    buffer.dones = (torch.rand(steps, envs, generator=generator) < 0.3).float()
+    last = torch.randn(envs, generator=generator)
+    advantages, returns = buffer.advantages(last, gamma, lam)
+    for env in range(envs):  # A_t = Σ_k (γλ)^k δ_{t+k}, cut at the first episode end
+        for t in range(steps):
+            total, factor = 0.0, 1.0
+            for k in range(t, steps):
+                next_value = last[env] if k == steps - 1 else buffer.values[k + 1, env]
+                alive = 1.0 - buffer.dones[k, env]
+                delta = buffer.rewards[k, env] + gamma * next_value * alive - buffer.values[k, env]
+                total += factor * delta
+                if alive == 0:
+                    break
+                factor *= gamma * lam
+            assert advantages[t, env] == pytest.approx(float(total), abs=1e-5)
+    assert torch.allclose(returns, advantages + buffer.values)
+
+
+def test_running_moments_match_numpy() -> None:
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(3.0, 2.0, size=(n, 4)) for n in (5, 17, 1, 30)]
+    stats = RunningMeanStd((4,))
+    for batch in batches:
+        stats.update(batch)
+    everything = np.concatenate(batches)
+    assert np.allclose(stats.mean, everything.mean(0), atol=1e-4)
+    assert np.allclose(stats.var, everything.var(0), atol=1e-3)
+
+
+def test_replay_ring_wraps_and_restores() -> None:
+    buffer = ReplayBuffer(5, 1, torch.device("cpu"))
+    for start in range(0, 8, 2):  # 8 transitions through a ring of 5
+        obs = torch.tensor([[float(start)], [float(start + 1)]])
+        buffer.add(obs, torch.tensor([0, 1]), obs[:, 0], obs, torch.zeros(2))
+    assert buffer.size == 5 and buffer.position == 3
+    assert sorted(buffer.obs[:, 0].tolist()) == [3.0, 4.0, 5.0, 6.0, 7.0]
+    copy = ReplayBuffer(5, 1, torch.device("cpu"))
+    copy.load_state_dict(buffer.state_dict())
+    one, two = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    assert torch.equal(buffer.sample(16, one)["obs"], copy.sample(16, two)["obs"])
+
+
+def test_environment_snapshot_continues_exactly() -> None:
+    config = EnvConfig(id="CartPole-v1")
+    venv = VectorEnv(lambda: make_env(config), 2, seed=3)
+    rng = np.random.default_rng(0)
+    for _ in range(30):  # some episodes end: the resets draw from the environments' RNG
+        venv.step(rng.integers(0, 2, size=2))
+    saved = venv.state_dict()
+    actions = rng.integers(0, 2, size=(60, 2))
+    first = [venv.step(a)[0].copy() for a in actions]
+    other = VectorEnv(lambda: make_env(config), 2, seed=99)
+    other.load_state_dict(saved)
+    second = [other.step(a)[0].copy() for a in actions]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    env = make_env(config)
+    env.reset(seed=5)
+    state = env_state(env)
+    expected = [env.step(1)[0] for _ in range(5)]
+    load_env_state(env, state)
+    assert all(np.array_equal(env.step(1)[0], e) for e in expected)
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ([(5000, 480.0), (10000, 300.0), (15000, 500.0), (20000, 476.0)], 15000),
+        ([(5000, 500.0), (10000, 500.0)], 5000),
+        ([(5000, 500.0), (10000, 100.0)], None),
+        ([], None),
+    ],
+)
+def test_sustained_from(history: list[tuple[int, float]], expected: int | None) -> None:
+    assert sustained_from(history, 475.0) == expected
+    assert sustained_from(history, None) is None
