@@ -1,0 +1,44 @@
+"""The ``generative`` section: what ``task: autoencoder | vae | gan`` read beyond ``model``.
+
+The network family is ``model.kind`` (``mlp`` | ``cnn1d`` | ``cnn2d``): the encoder (and the
+discriminator) is built like that model, the decoder (and the generator) mirrors it, both shaped
+from the data. Keys a task does not use are ignored (``beta`` means nothing to a GAN). The two
+networks of a GAN have named optimizers, ``generator`` and ``discriminator``; their learning
+rates (two time scales) are ``train.optimizers.<name>``, which override ``train.optimizer``
+key by key. Torch-free.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from gradwise.config.sections import Probability, Section
+
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class GenerativeConfig(Section):
+    # ------------------------------------------------------------------ every generative task
+    latent: Annotated[int, Field(ge=1, le=4096)] = 16  # code size (ae, vae) or noise size (gan)
+    # ---------------------------------------------------------------------------- vae
+    beta: NonNegative = 1.0  # weight of the KL term (β-VAE; 1 is the ELBO)
+    likelihood: Literal["gaussian", "bernoulli"] = "gaussian"  # p(x|z); bernoulli: x in [0, 1]
+    decoder_variance: Literal["learned", "fixed"] = "learned"  # gaussian: log σ² per feature, or 1
+    kl_warmup_epochs: NonNegative = 0.0  # β grows linearly from 0 over these epochs
+    free_bits: NonNegative = 0.0  # nats per latent unit that the KL term does not charge
+    # samples: z ~ N(0, I), or from a Gaussian mixture fitted to the training codes after training
+    prior: Literal["normal", "mixture"] = "mixture"
+    prior_components: Annotated[int, Field(ge=1, le=100)] = 10  # components of that mixture
+    # ---------------------------------------------------------------------------- gan
+    spectral_norm: bool = True  # spectral normalization of every discriminator layer
+    gradient_penalty: NonNegative = 0.0  # R1 weight γ: γ/2 · E‖∇ₓD(x)‖² on real data
+    generator_ema: Probability | None = 0.999  # decay of the sampled generator's weight average
+    minibatch_std: bool = True  # the discriminator sees the batch's feature spread
+    conditional: bool = False  # class-conditional generator and discriminator (needs labels)
+    discriminator_steps: PositiveInt = 1  # discriminator updates per generator update
+    # ---------------------------------------------------------- embeddings and clustering
+    clusters: Annotated[int, Field(ge=2)] | None = None  # k-means k; None: best silhouette
+    max_clusters: Annotated[int, Field(ge=2, le=50)] = 12  # k tried: 2..max_clusters
