@@ -6,8 +6,11 @@ Also :func:`user_stacklevel`, so that warnings point at the user's line, not at 
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -31,20 +34,72 @@ def file_mode() -> int:
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` and rename the result onto ``path`` (mode as the umask says)."""
+    """Call ``write(tmp_path)`` and rename the result onto ``path`` (mode as the umask says).
+
+    A failed write (a full disk, a read-only folder) leaves ``path`` as it was and raises a
+    :class:`~gradwise.errors.WriteError` (an ``OSError`` too) naming it.
+    """
+    from gradwise.errors import WriteError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(exc.errno, f"{path}: cannot write ({exc.strerror or exc})") from None
     os.close(fd)
     tmp_path = Path(tmp_name)
     try:
         write(tmp_path)
+        _test_hooks(tmp_path, path)
         os.chmod(tmp_path, file_mode())  # after the write: a writer may replace the file
         os.replace(tmp_path, path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, WriteError):
+            raise
+        reason = exc.strerror or str(exc).strip() or type(exc).__name__
+        raise WriteError(exc.errno, f"{path}: cannot write ({reason})") from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     return path
+
+
+# Test hooks (for tests/reliability and benchmarks/reliability.py; unset in normal use), read
+# from the environment at every atomic write, counting the bytes of the files written so far
+# whose names match GRADWISE_TEST_HOOK_FILES (a glob, default every file):
+#   GRADWISE_TEST_KILL_AFTER_BYTES=n    once n bytes are written, the file being written is cut
+#                                       at that byte and the process SIGKILLs itself (a crash
+#                                       in the middle of a write)
+#   GRADWISE_TEST_ENOSPC_AFTER_BYTES=n  the write that passes n bytes fails with ENOSPC (a full
+#                                       disk)
+KILL_AFTER_BYTES = "GRADWISE_TEST_KILL_AFTER_BYTES"
+ENOSPC_AFTER_BYTES = "GRADWISE_TEST_ENOSPC_AFTER_BYTES"
+HOOK_FILES = "GRADWISE_TEST_HOOK_FILES"
+_hooked_bytes = 0  # bytes written so far by atomic writes the hooks count
+
+
+def _test_hooks(tmp_path: Path, path: Path) -> None:
+    global _hooked_bytes
+    kill, full = os.environ.get(KILL_AFTER_BYTES), os.environ.get(ENOSPC_AFTER_BYTES)
+    if kill is None and full is None:
+        return
+    if not fnmatch.fnmatch(path.name, os.environ.get(HOOK_FILES, "*")):
+        return
+    before = _hooked_bytes
+    _hooked_bytes += tmp_path.stat().st_size
+    if kill is not None and _hooked_bytes > int(kill):
+        os.truncate(tmp_path, int(kill) - before)
+        os.kill(os.getpid(), signal.SIGKILL)
+    if full is not None and _hooked_bytes > int(full):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+def reset_test_hooks() -> None:
+    """Start counting the hooks' bytes from zero again."""
+    global _hooked_bytes
+    _hooked_bytes = 0
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import platform
+import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +22,29 @@ import numpy as np
 import torch
 
 import gradwise
-from gradwise._io import atomic_write_json, atomic_write_text, read_json
+from gradwise._io import atomic_write_json, atomic_write_text, read_json, user_stacklevel
 from gradwise.config import ExperimentConfig, dump_config, load_config
 from gradwise.config.load import ConfigSource, flatten_config
 from gradwise.data import Preprocessor
-from gradwise.errors import CheckpointError, ConfigError, DataError, TrainingError
+from gradwise.errors import CheckpointError, ConfigError, DataError, GradwiseError
 from gradwise.experiment import Experiment, build_experiment, load_data
-from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins
+from gradwise.hooks import RUN_CALLBACKS, RUN_FINISHED, load_plugins, run_checks
 from gradwise.models import count_parameters
-from gradwise.runs import RunPaths, create_run_dir, open_run, read_metrics, read_summary
+from gradwise.runs import (
+    FORMAT_VERSION,
+    RunPaths,
+    create_run_dir,
+    heartbeat,
+    open_run,
+    process_identity,
+    read_metrics,
+    read_summary,
+    remove_partial_writes,
+    versioned,
+)
 from gradwise.signals import sigterm_interrupts
 from gradwise.tasks import TASKS
+from gradwise.training import distributed
 from gradwise.training.batching import steps_per_epoch
 from gradwise.training.callbacks import (
     BestWeights,
@@ -39,14 +54,15 @@ from gradwise.training.callbacks import (
     truncate_jsonl,
 )
 from gradwise.training.checkpoint import (
-    load_state,
+    load_checkpoint,
     load_weights,
-    save_state,
+    save_checkpoint,
     save_weights,
 )
 from gradwise.training.device import resolve_device
 from gradwise.training.engine import EVAL_BATCH_SIZE, Trainer, batched_outputs
 from gradwise.training.progress import ProgressBar
+from gradwise.transfer import log_lines
 
 
 class Checkpointer(BestWeights):
@@ -60,6 +76,8 @@ class Checkpointer(BestWeights):
     always matches the best epoch once :meth:`flush_best` has run (at the end, and when training
     fails or is interrupted). The ``last`` checkpoint on disk is at most ``interval`` seconds old
     and always a completed, finite epoch; resuming from it truncates ``metrics.jsonl`` to match.
+    An interruption between epochs (during the checkpoint write too) writes the completed epoch
+    (:meth:`write_final`); one inside an epoch leaves the last checkpoint as it is.
     """
 
     main_process_only = True
@@ -71,10 +89,20 @@ class Checkpointer(BestWeights):
         self.folder = folder
         self.interval = interval
         self.last_write, self.last_write_epoch = -math.inf, 0
+        self.between_epochs = False  # the trainer's state is a completed epoch's
+
+    def on_epoch_start(self, trainer, epoch: int) -> None:
+        self.between_epochs = False
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict[str, Any]) -> None:
         super().on_epoch_end(trainer, epoch, logs)
+        self.between_epochs = True
         if time.perf_counter() - self.last_write >= self.interval:
+            self.write(trainer)
+
+    def write_final(self, trainer) -> None:
+        """On an interruption: the completed epoch the trainer stands at, if not written."""
+        if self.between_epochs and trainer.epoch > 0 and self.last_write_epoch != trainer.epoch:
             self.write(trainer)
 
     def on_fit_end(self, trainer, logs: dict[str, Any]) -> None:
@@ -83,8 +111,7 @@ class Checkpointer(BestWeights):
 
     def write(self, trainer) -> None:
         self.flush_best()
-        save_weights(self.folder, "last", trainer.module, trainer.epoch)
-        save_state(self.folder, "last", trainer.state_dict())
+        save_checkpoint(self.folder, "last", trainer.module, trainer.state_dict(), trainer.epoch)
         self.last_write, self.last_write_epoch = time.perf_counter(), trainer.epoch
 
     def flush_best(self) -> None:
@@ -103,9 +130,13 @@ def _run_callbacks(
 ) -> tuple[list[Callback], Checkpointer]:
     """Every callback of a run, and its checkpointer (which also knows the best epoch)."""
     train = config.train
-    monitor = train.monitor if experiment.valid_split is not None else "train_loss"
+    # without a validation split a valid_* monitor falls back to the training loss; a metric
+    # the run logs without one (an agent's eval_return) is monitored as configured
+    unsplit = experiment.paradigm.logged_metrics(has_valid=False)
+    has_monitor = experiment.valid_split is not None or train.monitor in unsplit
+    monitor = train.monitor if has_monitor else "train_loss"
     checkpointer = Checkpointer(paths.checkpoints, monitor)
-    callbacks = config_callbacks(train)
+    callbacks = [*experiment.callbacks, *config_callbacks(train)]
     callbacks += [MetricsLogger(paths.metrics), checkpointer]
     load_plugins()
     for name in RUN_CALLBACKS:
@@ -115,7 +146,7 @@ def _run_callbacks(
     callbacks += extra or []
     if not quiet:  # epoch lines (and a live line on a terminal) on stderr
         steps = steps_per_epoch(len(experiment.train_split), experiment.trainer.batch_size)
-        callbacks.append(ProgressBar(steps, experiment.paradigm.main_metric))
+        callbacks.append(ProgressBar(steps, experiment.paradigm.progress_metrics()))
     return callbacks, checkpointer
 
 
@@ -137,12 +168,25 @@ def train(
     config = load_config(config, overrides)
     splits = load_data(config)
     experiment = build_experiment(config, splits, trainer_class=trainer_class)
-    paths = create_run_dir(out, config.name)
-    atomic_write_text(paths.config, dump_config(config))
-    if splits is not None:
-        atomic_write_json(paths.preprocess, splits.preprocessor.to_dict())
-        atomic_write_json(paths.root / "profile.json", splits.profile)
-    return _fit(experiment, paths, quiet, callbacks, started=time.time())
+    run_checks(config)  # e.g. an optional extra the config asks for: before anything is written
+    return _fit(experiment, _create_run(experiment, out), quiet, callbacks, started=time.time())
+
+
+def _create_run(experiment: Experiment, out: str | Path) -> RunPaths:
+    """The new run directory, created and filled by rank 0 alone; the other ranks of a
+    data-parallel run are told its path."""
+    config, splits, trainer = experiment.config, experiment.splits, experiment.trainer
+    root = None
+    if trainer.rank == 0:
+        paths = create_run_dir(out, config.name)
+        atomic_write_text(paths.config, dump_config(config))
+        if splits is not None:
+            atomic_write_json(paths.preprocess, versioned(splits.preprocessor.to_dict()))
+            atomic_write_json(paths.root / "profile.json", versioned(splits.profile))
+        root = str(paths.root)
+    if trainer.world_size > 1:
+        root = distributed.broadcast_text(root, experiment.device)
+    return RunPaths(Path(root))
 
 
 def resume(
@@ -153,36 +197,49 @@ def resume(
     callbacks: list[Callback] | None = None,
     trainer_class: type[Trainer] = Trainer,
 ) -> Run:
-    """Continue a run from its last checkpoint; the result equals an uninterrupted run.
+    """Continue a run from its last valid checkpoint; the result equals an uninterrupted run.
 
-    ``overrides`` may change ``train.epochs`` alone (train longer, or stop sooner), and only
-    with a schedule that does not depend on the total length; the new value is written into
-    the run's ``config.yaml``. Any other changed key is refused: a resumed run is the same run.
+    A checkpoint that does not verify (damaged, cut short) is skipped for the one before it,
+    with a warning saying which and why. ``overrides`` may change ``train.epochs`` (train
+    longer, with a schedule that does not depend on the total length) and the keys under
+    :data:`SAFE_PREFIXES`, which do not touch training; each change is a warning line and is
+    written into the run's ``config.yaml``. Any other changed key is refused: a resumed run is
+    the same run.
     """
     paths = open_run(run_dir)
     config = load_config(paths.config)
-    saved_epochs = config.train.epochs
+    saved = config
     if overrides:
         config = resume_config(paths, config, overrides)
     elif read_summary(paths).get("status") == "completed":
         return Run(paths.root)  # nothing to resume: the run is left as it is
     experiment = build_experiment(config, load_data(config), trainer_class=trainer_class)
-    epoch = load_weights(paths.checkpoints, "last", experiment.module)
-    state = load_state(paths.checkpoints, "last")
-    if state["epoch"] != epoch:
-        raise CheckpointError(
-            f"{paths.checkpoints}: weights (epoch {epoch}) and training state "
-            f"(epoch {state['epoch']}) do not match"
+    remove_partial_writes(paths)  # what writes killed midway left behind
+    restored = load_checkpoint(paths.checkpoints, experiment.module)
+    epoch, state = restored.epoch, restored.state
+    for skipped in restored.skipped:
+        warnings.warn(
+            f"resume: skipped checkpoint {skipped}; resuming from {restored.tag} (epoch {epoch})",
+            stacklevel=user_stacklevel(),
         )
-    if config.train.epochs != saved_epochs:
-        if config.train.epochs <= epoch:
-            raise ConfigError(
-                f"--set train.epochs={config.train.epochs}: {paths.root} has trained {epoch} "
-                f"epochs already; give more than {epoch}"
+    if config.train.epochs != saved.train.epochs and config.train.epochs <= epoch:
+        raise ConfigError(
+            f"--set train.epochs={config.train.epochs}: {paths.root} has trained {epoch} "
+            f"epochs already; give more than {epoch}"
+        )
+    if config != saved:
+        for key, before, after in changed_keys(saved, config):
+            warnings.warn(
+                f"resume: {key} changed from {before!r} to {after!r}",
+                stacklevel=user_stacklevel(),
             )
         atomic_write_text(paths.config, dump_config(config))
     summary = read_summary(paths)
-    experiment.trainer.history = truncate_jsonl(paths.metrics, epoch)
+    experiment.trainer.history = (
+        truncate_jsonl(paths.metrics, epoch)
+        if experiment.trainer.rank == 0
+        else read_metrics(paths)[:epoch]
+    )
     run_callbacks, checkpointer = _run_callbacks(config, paths, experiment, quiet, callbacks)
     experiment.trainer.set_callbacks(run_callbacks)
     experiment.trainer.load_state_dict(state)
@@ -196,8 +253,10 @@ def resume(
     )
 
 
-RESUMABLE_KEYS = ("train.epochs",)  # what a resume may change
-LENGTH_SCHEDULES = ("cosine", "one_cycle")  # their lr curve is drawn over the total length
+RESUMABLE_KEYS = ("train.epochs",)  # what a resume may change of training itself
+# sections that do not touch the weights, optimizer state or data: a resume may change them
+SAFE_PREFIXES = ("report.", "diagnose.", "compare.", "tune.")
+LENGTH_SCHEDULES = ("linear", "cosine", "one_cycle")  # lr curves drawn over the total length
 
 
 def resume_config(
@@ -206,18 +265,17 @@ def resume_config(
     """The run's config with ``overrides`` applied, if they change nothing but
     ``train.epochs``, and that only with a schedule whose shape does not depend on it."""
     changed = load_config(paths.config, overrides)
-    before = dict(flatten_config(config.model_dump(mode="json")))
-    after = dict(flatten_config(changed.model_dump(mode="json")))
-    keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    refused = [k for k in keys if k not in RESUMABLE_KEYS]
+    keys = [key for key, _, _ in changed_keys(config, changed)]
+    refused = [k for k in keys if k not in RESUMABLE_KEYS and not k.startswith(SAFE_PREFIXES)]
     if refused:
         raise ConfigError(
             f"--set: a resumed run keeps its config; cannot change {', '.join(refused)} "
-            f"(only {', '.join(RESUMABLE_KEYS)} can change: the weights, optimizer state and "
+            f"(only {', '.join(RESUMABLE_KEYS)} can change, and keys under "
+            f"{', '.join(p + '*' for p in SAFE_PREFIXES)}: the weights, optimizer state and "
             "data splits saved in the checkpoint belong to this config); start a new run instead"
         )
     schedule = config.train.schedule.name
-    if keys and schedule in LENGTH_SCHEDULES:
+    if "train.epochs" in keys and schedule in LENGTH_SCHEDULES:
         raise ConfigError(
             f"--set train.epochs: the {schedule} schedule of {paths.root} draws its learning "
             f"rate over the original {config.train.epochs} epochs; changing the length would "
@@ -225,6 +283,14 @@ def resume_config(
             "plateau schedules); start a new run instead"
         )
     return changed
+
+
+def changed_keys(before: ExperimentConfig, after: ExperimentConfig) -> list[tuple[str, Any, Any]]:
+    """The dotted keys whose values differ, sorted, with both values."""
+    old = dict(flatten_config(before.model_dump(mode="json")))
+    new = dict(flatten_config(after.model_dump(mode="json")))
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return [(k, old.get(k), new.get(k)) for k in keys]
 
 
 def _fit(
@@ -241,6 +307,7 @@ def _fit(
         run_callbacks, checkpointer = _run_callbacks(config, paths, experiment, quiet, callbacks)
         trainer.set_callbacks(run_callbacks)
     summary: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
         "name": config.name,
         "task": config.task,
         "model": config.model.kind,
@@ -250,24 +317,35 @@ def _fit(
         "parameters": count_parameters(experiment.module),
         "device": str(experiment.device),
         "versions": versions(),
+        **process_identity(),  # for `gradwise runs` to tell a dead run from a running one
     }
-    atomic_write_json(paths.summary, summary)
+    if experiment.transfer is not None:  # what was loaded, frozen and at which rates
+        summary["transfer"] = experiment.transfer.record()
+        if not quiet and trainer.rank == 0:
+            print("\n".join(log_lines(summary["transfer"])), file=sys.stderr, flush=True)
+    if trainer.rank == 0:
+        atomic_write_json(paths.summary, summary)
     fit_started = time.perf_counter()
     try:
-        with sigterm_interrupts():
+        with sigterm_interrupts(), heartbeat(paths):
             trainer.fit(experiment.train_split, experiment.valid_split)
-    except TrainingError as exc:
-        _finish(paths, summary, experiment, checkpointer, "failed", fit_started, error=str(exc))
-        exc.run_dir = paths.root
+    except GradwiseError as exc:  # a non-finite loss, a full disk, ...
+        with contextlib.suppress(OSError):  # the disk that failed may fail the summary too
+            _finish(paths, summary, experiment, checkpointer, "failed", fit_started, str(exc))
+        exc.run_dir = paths.root  # type: ignore[attr-defined]
         raise
     except KeyboardInterrupt as exc:
+        if trainer.rank == 0:
+            checkpointer.write_final(trainer)
         _finish(paths, summary, experiment, checkpointer, "interrupted", fit_started)
         exc.run_dir = paths.root  # type: ignore[attr-defined]  # the CLI prints the resume command
         raise
     _finish(paths, summary, experiment, checkpointer, "completed", fit_started)
     run = Run(paths.root, splits=experiment.splits)
-    for name in RUN_FINISHED:
-        RUN_FINISHED.get(name)(run)
+    if trainer.rank == 0:
+        with sigterm_interrupts():  # stopped while writing the report: the run stays completed
+            for name in RUN_FINISHED:
+                RUN_FINISHED.get(name)(run)
     return run
 
 
@@ -282,7 +360,8 @@ def _finish(
 ) -> None:
     trainer = experiment.trainer
     history = trainer.history
-    checkpointer.flush_best()  # an improvement not yet written (failed or interrupted runs)
+    if trainer.rank == 0:
+        checkpointer.flush_best()  # an improvement not yet written (failed or interrupted runs)
     monitor = checkpointer.monitor
     summary.update(
         status=status,
@@ -298,13 +377,37 @@ def _finish(
     )
     if error:
         summary["error"] = error
-    if status == "completed" and monitor.best_epoch is not None:
-        load_weights(paths.checkpoints, "best", experiment.module)
-        best = history[monitor.best_epoch - 1]
+    summary.update(experiment.paradigm.summary_fields(trainer))
+    best_epoch = monitor.best_epoch
+    if trainer.world_size > 1 and status == "completed":  # rank 0's checkpointer knows it
+        best_epoch = distributed.broadcast_int(best_epoch, experiment.device)
+    if status == "completed" and best_epoch is not None:
+        if trainer.rank == 0:
+            load_weights(paths.checkpoints, "best", experiment.module)
+        if trainer.world_size > 1:
+            distributed.broadcast_module(experiment.module)
+        if experiment.paradigm.after_training(trainer, experiment.data) and trainer.rank == 0:
+            save_weights(paths.checkpoints, "best", experiment.module, best_epoch)
+        best = history[best_epoch - 1]
         summary["valid"] = {k[6:]: v for k, v in best.items() if k.startswith("valid_")}
         if experiment.test_split is not None:
-            summary["test"] = trainer.evaluate(experiment.test_split)
-    atomic_write_json(paths.summary, summary)
+            # every rank takes part
+            summary["test"] = experiment.paradigm.test_metrics(trainer, experiment.test_split)
+    if trainer.rank == 0:
+        atomic_write_json(paths.summary, summary)
+    if status == "completed":
+        distributed.barrier()  # the summary is written before any rank reads the run
+
+
+def streamed_test_inputs(config: ExperimentConfig, targets: str | None, preprocessor: Any):
+    """The test split of a run trained on a streamed source: inputs read chunk by chunk on
+    the CPU (:class:`gradwise.training.streamed.ChunkedInputs`) and the encoded targets."""
+    from gradwise.data.streaming import streamed_test_split
+    from gradwise.training.streamed import StreamSplit
+
+    splits = streamed_test_split(config.data, targets, config.seed, preprocessor)
+    split = StreamSplit(splits, "test", None, torch.device("cpu"))
+    return split["x"], splits.targets["test"]
 
 
 def versions() -> dict[str, str]:
@@ -336,7 +439,7 @@ class Run:
         self._splits = splits
         # the test split's encoded inputs and targets, once read
         self._test: tuple[np.ndarray, Any] | None = None
-        if splits is not None:
+        if splits is not None and not splits.profile.get("streamed"):
             self._test = (splits.x_test, splits.y_test)
 
     def __repr__(self) -> str:
@@ -345,9 +448,12 @@ class Run:
     def _train_labels(self) -> np.ndarray | None:
         """Training labels as the run's profile counts them (their order does not matter to
         the task), so evaluation reports the imbalance metrics exactly when training did."""
-        counts = read_json(self.path / "profile.json", {}).get("class_counts", {})
+        profile = read_json(self.path / "profile.json", {})
+        counts = profile.get("class_counts", {})
         if "train" not in counts:
-            return None
+            from gradwise.data.load import train_targets_of_columns
+
+            return train_targets_of_columns(profile.get("target_columns"))  # several targets
         return np.repeat(np.arange(len(counts["train"])), counts["train"])
 
     @property
@@ -399,6 +505,10 @@ class Run:
         """Model outputs ``(N, out)`` on the CPU for preprocessed features, in batches."""
         device = resolve_device("cpu" if self.config.train.device == "cpu" else "auto")
         model = self.model.to(device)
+        if hasattr(features, "chunks"):  # a split streamed from disk, in order
+            return torch.cat(
+                [batched_outputs(model, x, EVAL_BATCH_SIZE).cpu() for x in features.chunks()]
+            )
         inputs = torch.as_tensor(features, dtype=torch.float32, device=device)
         return batched_outputs(model, inputs, EVAL_BATCH_SIZE).cpu()
 
@@ -411,13 +521,19 @@ class Run:
 
             targets = TASKS.get(self.config.task).target_kind
             preprocessor = self._need_preprocessor()
-            self._test = load_test_split(self.config.data, targets, self.config.seed, preprocessor)
+            if read_json(self.path / "profile.json", {}).get("streamed"):
+                self._test = streamed_test_inputs(self.config, targets, preprocessor)
+            else:
+                self._test = load_test_split(
+                    self.config.data, targets, self.config.seed, preprocessor
+                )
         x_test, y_test = self._test
         return self.model_outputs(x_test), y_test
 
-    def predict(self, x: Any) -> np.ndarray:
+    def predict(self, x: Any) -> Any:
         """Class labels (classification) or values in original units (regression) for inputs
-        as :meth:`outputs` takes them."""
+        as :meth:`outputs` takes them, as an array; several targets: a DataFrame with one
+        column per target."""
         return self._need_preprocessor().decode_predictions(self.outputs(x).numpy())
 
     def predict_proba(self, x: Any) -> np.ndarray:

@@ -30,6 +30,14 @@ class CheckpointError(GradwiseError):
     """A run directory or checkpoint is missing, incomplete or unreadable."""
 
 
+class WriteError(GradwiseError, OSError):
+    """A file could not be written (a full disk, a read-only folder); the message names it and
+    the file it would have replaced is left as it was."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 class TrainingError(GradwiseError):
     """Training stopped because of the experiment itself (e.g. a non-finite loss)."""
 

@@ -14,7 +14,10 @@ treated as a loss, the engine's default monitor (``valid_loss``).
 from __future__ import annotations
 
 LOWER_IS_BETTER_WORDS = ("loss", "nll", "kl", "mse", "mae", "mape", "error", "perplexity")
-HIGHER_IS_BETTER_WORDS = ("accuracy", "f1", "auc", "r2", "recall", "precision", "reward", "return")
+HIGHER_IS_BETTER_WORDS = (
+    "accuracy", "f1", "auc", "r2", "recall", "precision", "reward", "return",
+    "elbo", "silhouette",
+)  # fmt: skip
 
 
 def higher_is_better(metric_name: str) -> bool:

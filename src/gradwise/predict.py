@@ -21,6 +21,9 @@ def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
     """``prediction`` column(s), plus ``proba_<class>`` columns when the task gives class
     probabilities."""
     outputs = run.outputs(inputs).numpy()  # a run that takes no input rows says so
+    own = run.task.prediction_frame(outputs, run.preprocessor)  # e.g. one column per target
+    if own is not None:
+        return own
     decoded = run.preprocessor.decode_predictions(outputs)
     if decoded.ndim == 2:  # several regression targets
         targets = run.config.data.target

@@ -7,18 +7,36 @@ runs/<name>-<YYYYmmdd-HHMMSS>/
     diagnostics.jsonl    per-layer statistics
     checkpoints/         last.safetensors + last.state.pt, best.safetensors
     summary.json         final metrics, best epoch, timings, parameter count, versions
+    heartbeat            touched every few seconds while the training process lives
     report.html
+
+Every JSON file of a run carries ``format_version`` (:data:`FORMAT_VERSION`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gradwise._io import read_json, read_jsonl
 from gradwise.errors import CheckpointError
+
+FORMAT_VERSION = 1  # of a run directory's JSON files; older run directories stay readable
+HEARTBEAT_SECONDS = 5.0  # how often a training process touches its run's heartbeat
+STALE_AFTER_SECONDS = 60.0  # a running run whose heartbeat is older than this is stale
+
+
+def versioned(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with the run format's ``format_version`` first."""
+    return {"format_version": FORMAT_VERSION, **document}
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,10 @@ class RunPaths:
     @property
     def report(self) -> Path:
         return self.root / "report.html"
+
+    @property
+    def heartbeat(self) -> Path:
+        return self.root / "heartbeat"
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
@@ -97,6 +119,21 @@ def open_run(path: str | Path) -> RunPaths:
     return paths
 
 
+def remove_partial_writes(paths: RunPaths) -> list[Path]:
+    """Delete the hidden temporary files of writes cut short (a process killed mid-write
+    leaves ``.NAME.*.tmp``; the file under its final name was never touched); returns them."""
+    leftovers = [
+        p
+        for folder in (paths.root, paths.checkpoints)
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.name.startswith(".") and p.name.endswith((".tmp", ".link")) and p.is_file()
+    ]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
+
+
 def run_files(paths: RunPaths) -> tuple[str, ...]:
     """The files the run's paradigm requires (none when its task is unknown or unreadable:
     loading the config then says what is wrong)."""
@@ -128,3 +165,66 @@ def find_runs(out_dir: str | Path) -> list[RunPaths]:
         return []
     found = [RunPaths(p) for p in out.iterdir() if (p / "config.yaml").is_file()]
     return sorted(found, key=lambda r: r.root.stat().st_mtime)
+
+
+# ------------------------------------------------------------------------------ liveness
+def process_identity() -> dict[str, Any]:
+    """What ``summary.json`` records of the process training a run, to tell later whether it
+    still lives."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+@contextmanager
+def heartbeat(paths: RunPaths, every: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Touch ``paths.heartbeat`` now and every ``every`` seconds (a daemon thread) while the
+    block runs; a process killed without a word (kill -9, power loss) stops touching it."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            with contextlib.suppress(OSError):  # a vanished or read-only folder
+                paths.heartbeat.touch()
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=beat, name="gradwise-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def run_status(paths: RunPaths, summary: dict[str, Any], now: float | None = None) -> str:
+    """The summary's status, except that a ``running`` run whose process is gone (same host)
+    or whose heartbeat is older than :data:`STALE_AFTER_SECONDS` is ``stale``."""
+    status = summary.get("status", "unknown")
+    if status != "running":
+        return status
+    pid, host = summary.get("pid"), summary.get("host")
+    if isinstance(pid, int) and host == socket.gethostname() and not _alive(pid):
+        return "stale"
+    try:
+        last_beat = paths.heartbeat.stat().st_mtime
+    except OSError:  # written before heartbeats: the summary's own time
+        try:
+            last_beat = paths.summary.stat().st_mtime
+        except OSError:
+            return status
+    return "stale" if (now or time.time()) - last_beat > STALE_AFTER_SECONDS else status
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

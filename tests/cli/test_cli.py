@@ -200,17 +200,20 @@ def test_bad_config_values(tmp_path: Path, override: str, fragment: str):
     assert not (tmp_path / "runs").exists()
 
 
-def test_predict_with_missing_columns_and_unseen_categories(trained_run, tmp_path: Path):
+def test_predict_with_missing_columns_and_unseen_categories_as_unknown(trained_run, tmp_path: Path):
     run_dir, table = trained_run
     frame = pd.read_csv(table).drop(columns="label")
     missing = tmp_path / "missing.csv"
     frame.drop(columns="shape").to_csv(missing, index=False)
     out = tmp_path / "p.csv"
     assert_user_error(run_cli("predict", str(run_dir), str(missing), "-o", str(out)), "shape")
-    unseen = tmp_path / "unseen.csv"
-    frame.assign(shape="zzz").to_csv(unseen, index=False)
-    assert_user_error(run_cli("predict", str(run_dir), str(unseen), "-o", str(out)), "shape", "zzz")
     assert not out.exists()
+    unseen = tmp_path / "unseen.csv"
+    frame.assign(shape="zzz").to_csv(unseen, index=False)  # a new category: unknown, said
+    result = run_cli("predict", str(run_dir), str(unseen), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "shape: 'zzz'" in result.stderr and f"({len(frame)} rows)" in result.stderr
+    assert len(pd.read_csv(out)) == len(frame)
 
 
 def test_a_folder_that_is_not_a_run(tmp_path: Path):

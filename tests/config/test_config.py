@@ -65,7 +65,7 @@ def test_set_overrides_parse_numbers_bools_lists(override, key_path, value):
         ),
         (
             {**BASE, "model": {"kind": "transformr"}},
-            "model.kind: must be 'mlp', 'cnn1d', 'cnn2d' or 'rnn', got 'transformr'",
+            "model.kind: must be 'mlp', 'cnn1d', 'cnn2d', 'rnn' or 'transformer', got 'transformr'",
         ),
         ({**BASE, "train": {"epochs": "ten"}}, "train.epochs: must be a valid integer"),
         ({**BASE, "train": {"batch_size": 0}}, "train.batch_size: must be greater than or equal"),

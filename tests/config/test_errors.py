@@ -39,7 +39,7 @@ BASE = {"data": {"source": "x"}}
         (
             {**BASE, "compare": {"models": [{}, {"kind": "mlp", "hiden": [4]}]}},
             "config: compare.models.1.hiden: unknown key (did you mean 'hidden'?); "
-            "valid keys here: activation, norm, dropout, init, kind, hidden",
+            "valid keys here: activation, norm, dropout, init, init_from, freeze, kind, hidden",
         ),
         (
             {**BASE, "compare": {"models": [{"hidden": [0]}]}},
@@ -47,8 +47,8 @@ BASE = {"data": {"source": "x"}}
         ),
         (
             {**BASE, "compare": {"models": [{"kind": "cnn3d"}]}},
-            "config: compare.models.0.kind: must be 'mlp', 'cnn1d', 'cnn2d' or 'rnn', "
-            "got 'cnn3d' (did you mean 'cnn2d'?)",
+            "config: compare.models.0.kind: must be 'mlp', 'cnn1d', 'cnn2d', 'rnn' or "
+            "'transformer', got 'cnn3d' (did you mean 'cnn2d'?)",
         ),
         # an entry of tune.space, whose key has dots in it
         (
@@ -121,7 +121,7 @@ def test_the_formatter_takes_any_root_and_prefix():
 
 def test_unknown_model_kind_lists_every_kind():
     with pytest.raises(ConfigError) as caught:
-        load_config({**BASE, "model": {"kind": "transformer"}})
+        load_config({**BASE, "model": {"kind": "perceiver"}})
     for kind in MODEL_CONFIGS:
         assert f"'{kind}'" in str(caught.value)
 

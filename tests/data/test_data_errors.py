@@ -194,12 +194,21 @@ def test_predict_input_missing_columns(config, people_csv: Path, people: pd.Data
         pre.transform_features(people.drop(columns=["income", "city"]))
 
 
-def test_predict_input_unseen_categories(config, people_csv: Path, people: pd.DataFrame) -> None:
+def test_predict_input_unseen_categories_are_unknown(config, people_csv, people) -> None:
     pre = load_splits(config(people_csv, target="bought"), "labels", 0).preprocessor
     new = people.head(4).copy()
-    new.loc[[0, 1], "city"] = ["Brest", "Arles"]
+    new.loc[[0, 1, 2], "city"] = ["Brest", "Arles", "Brest"]
+    with pytest.warns(UserWarning) as caught:
+        encoded = pre.transform_features(new)
+    (message,) = [str(w.message) for w in caught if "not seen in training" in str(w.message)]
+    assert message == (
+        "categories not seen in training, encoded as unknown (all-zero): "
+        "city: 'Arles', 'Brest' (3 rows)"
+    )
+    city = [i for i, name in enumerate(pre.feature_names) if name.startswith("city=")]
+    assert (encoded[:3][:, city] == 0).all() and encoded[3, city].sum() == 1
     with raises_one_line(r"column 'city' has categories not seen in training: 'Arles', 'Brest'"):
-        pre.transform_features(new)
+        pre.transform_features(new, unseen="error")
 
 
 def test_predict_input_text_in_numeric_column(config, people_csv, people: pd.DataFrame) -> None:

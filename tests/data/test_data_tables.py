@@ -172,7 +172,7 @@ def test_numeric_labels_stay_numbers(config, tmp_path: Path) -> None:
     assert list(pre.decode_predictions(np.array([0, 2]))) == [1, 3]
 
 
-def test_identifier_like_columns_are_kept_with_warnings(config, tmp_path) -> None:
+def test_identifier_columns_are_left_out_unless_features_name_them(config, tmp_path) -> None:
     table = pd.DataFrame({"id": [f"u{i}" for i in range(150)], "a": np.arange(150.0)})
     table["label"] = ["x", "y", "z"] * 50
     path = tmp_path / "ids.csv"
@@ -181,10 +181,19 @@ def test_identifier_like_columns_are_kept_with_warnings(config, tmp_path) -> Non
         warnings.simplefilter("always")
         splits = load_splits(config(path, target="label"), "labels", 0)
     messages = [str(w.message) for w in caught]
+    assert any("left out 'id' (identifier: 150 distinct values in 150 rows)" in m for m in messages)
+    assert splits.profile["left_out_columns"] == {
+        "id": "identifier: 150 distinct values in 150 rows"
+    }
+    assert splits.preprocessor.feature_names == ["a"]
+
+    # named in data.features, it is kept: one-hot, unseen ids all-zero, said once per split
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        splits = load_splits(config(path, target="label", features=["id", "a"]), "labels", 0)
+    messages = [str(w.message) for w in caught]
     assert any("column 'id' has 105 categories" in m for m in messages)
-    # valid/test ids never appear in training: all-zero one-hot rows, reported once per split
     assert sum("categories not seen in training" in m for m in messages) == 2
-    assert "id" in splits.profile["categorical_columns"]
     id_block = [i for i, n in enumerate(splits.preprocessor.feature_names) if n.startswith("id=")]
     assert splits.x_test[:, id_block].sum() == 0
     assert (splits.x_train[:, id_block].sum(axis=1) == 1).all()

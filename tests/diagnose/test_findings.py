@@ -135,7 +135,7 @@ def test_diagnosis_json_format(trained) -> None:
     run_dir = trained(BROKEN["overfitting"])
     findings = gradwise.Run(run_dir).doctor()
     document = json.loads((run_dir / "diagnosis.json").read_text())
-    assert set(document) == {"run", "findings"}
+    assert set(document) == {"format_version", "run", "findings"}
     assert document["run"] == str(run_dir)
     assert [f["code"] for f in document["findings"]] == [f.code for f in findings]
     for finding in document["findings"]:

@@ -46,25 +46,22 @@ def assert_last_checkpoint_finite(run_dir: Path, epoch: int) -> None:
     assert [json.loads(line)["epoch"] for line in lines] == list(range(1, epoch + 1))
 
 
-def test_nan_gradient_mid_epoch_stops_at_the_next_step(tmp_path: Path) -> None:
+def test_nan_gradient_mid_epoch_stops_at_that_step(tmp_path: Path) -> None:
     message, run_dir = train_poisoned(tmp_path, step=STEPS_PER_EPOCH + 2)  # epoch 2, 2nd step
-    assert f"non-finite loss (nan) at epoch 2, step {STEPS_PER_EPOCH + 3}" in message
-    assert "first non-finite layer: body.0.weight (weights)" in message
+    assert f"non-finite gradient at epoch 2, step {STEPS_PER_EPOCH + 2}" in message
+    assert "first non-finite layer: body.0.weight (gradient)" in message
     assert_last_checkpoint_finite(run_dir, epoch=1)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["error"] == message
     (finding,) = [f for f in diagnose(run_dir).findings if f.code == "non_finite_loss"]
-    assert finding.evidence["step"] == STEPS_PER_EPOCH + 3
-    assert finding.evidence["layer"] == "body.0.weight (weights)"
+    assert finding.evidence["step"] == STEPS_PER_EPOCH + 2
+    assert finding.evidence["layer"] == "body.0.weight (gradient)"
 
 
 def test_nan_gradient_on_the_last_step_never_reaches_the_checkpoint(tmp_path: Path) -> None:
-    # the loss of the poisoned step is finite; the weights it leaves are not: the epoch-end
-    # check catches them before epoch 2's checkpoint is written
+    # the loss of the poisoned step is finite, its gradient is not: the step is refused before
+    # the optimizer steps, so epoch 2's checkpoint is never written
     message, run_dir = train_poisoned(tmp_path, step=2 * STEPS_PER_EPOCH)
-    assert (
-        f"non-finite weights (after a non-finite gradient) at epoch 2, step {2 * STEPS_PER_EPOCH}"
-        in message
-    )
-    assert "body.0.weight (weights)" in message
+    assert f"non-finite gradient at epoch 2, step {2 * STEPS_PER_EPOCH}" in message
+    assert "body.0.weight (gradient)" in message
     assert_last_checkpoint_finite(run_dir, epoch=1)

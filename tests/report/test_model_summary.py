@@ -10,7 +10,13 @@ from gradwise.config import load_config
 from gradwise.models import MODELS, build_model, count_parameters
 from gradwise.report.model_summary import layer_table
 
-SHAPES = {"mlp": (2, 10), "cnn1d": (3, 24), "cnn2d": (3, 16, 16), "rnn": (4, 12)}
+SHAPES = {
+    "mlp": (2, 10),
+    "cnn1d": (3, 24),
+    "cnn2d": (3, 16, 16),
+    "rnn": (4, 12),
+    "transformer": (3, 24),
+}
 OPTIONS = [
     ("mlp", {"norm": "batch", "dropout": 0.2}),
     ("cnn1d", {"residual": True, "hidden": [8]}),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradwise.cli.launch import add_launch_args, launch, launched, main_process, worker_argv
 from gradwise.cli.output import data_from, print_json, print_table
 from gradwise.registry import Registry
 
@@ -86,7 +87,11 @@ def _init_args(parser: argparse.ArgumentParser) -> None:
     )
     model.kinds = _ModelKinds()  # type: ignore[attr-defined]  # argparse fills %(kinds)s from it
     parser.add_argument(
-        "--target", default=None, help="the column to predict (needed for a table file)"
+        "--target",
+        action="append",
+        default=None,
+        help="the column to predict (needed for a table file); several (repeated, or a,b) "
+        "make a multi-task experiment",
     )
     parser.add_argument(
         "--task", default=None, help="the kind of learning (default: inferred from the data)"
@@ -108,7 +113,8 @@ class _ModelKinds:
 def init(args: argparse.Namespace) -> int:
     from gradwise.config.templates import starting_config
 
-    text = starting_config(args.dataset, args.model, args.target, args.task, args.agent)
+    target = ",".join(args.target) if args.target else None
+    text = starting_config(args.dataset, args.model, target, args.task, args.agent)
     print(text, end="")
     return 0
 
@@ -121,6 +127,7 @@ def _train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     _json_flag(parser)
+    add_launch_args(parser)
 
 
 @command("train", "train an experiment and write a run directory", _train_args)
@@ -129,6 +136,16 @@ def train(args: argparse.Namespace) -> int:
 
     if bool(args.config) == bool(args.resume):
         raise ConfigError("train: give either CONFIG or --resume RUN")
+    if args.nproc is not None and not launched():
+        if args.config:
+            from gradwise.config import load_config
+
+            load_config(args.config, args.overrides)  # a mistake is said once, before launching
+        return launch(args, worker_argv(args))
+    if not main_process():  # rank 0 says it once
+        import warnings
+
+        warnings.simplefilter("ignore")
     if args.resume and not args.overrides and (done := _completed(args.resume)) is not None:
         return _say_complete(done, args.json)  # nothing to train: no rebuilt report either
     from gradwise import api
@@ -139,6 +156,8 @@ def train(args: argparse.Namespace) -> int:
         run = api.train(
             args.config, out=args.out, overrides=args.overrides, quiet=args.quiet or args.json
         )
+    if not main_process():
+        return 0  # rank 0 speaks for a data-parallel run
     summary = run.summary
     if args.json:
         print_json(summary)
@@ -258,7 +277,7 @@ def _runs_args(parser: argparse.ArgumentParser) -> None:
 @command("runs", "a table of past runs", _runs_args)
 def runs(args: argparse.Namespace) -> int:
     from gradwise.errors import CheckpointError
-    from gradwise.runs import find_runs, read_summary
+    from gradwise.runs import find_runs, read_summary, run_status
 
     folder = Path(args.dir or "runs")
     if args.dir is not None and not folder.is_dir():  # the default may not exist yet
@@ -274,7 +293,7 @@ def runs(args: argparse.Namespace) -> int:
                 "run": paths.root.name,
                 "task": summary.get("task"),
                 "model": summary.get("model"),
-                "status": summary.get("status", "unknown"),
+                "status": run_status(paths, summary),  # running, or stale when it died
                 "metric": metric,
                 "test": test.get(metric) if metric else None,
                 "epochs": summary.get("epochs_run"),

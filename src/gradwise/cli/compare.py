@@ -70,6 +70,15 @@ def _curve_cell(point: dict[str, Any] | None, decimals: int) -> str:
 
 
 def print_comparison(document: dict[str, Any]) -> None:
+    """The tables and the verdict; with several targets, those of each target in turn."""
+    for name, part in (document.get("targets") or {}).items():
+        print(f"\n=== target {name} ===")
+        _print_one({**document, **part})
+    if not document.get("targets"):
+        _print_one(document)
+
+
+def _print_one(document: dict[str, Any]) -> None:
     metric, data = document["metric"], document["dataset"]
     places = _decimals(document)
     seeds = len(document["seeds"])

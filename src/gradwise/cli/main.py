@@ -27,6 +27,11 @@ COMMAND_MODULES = (
     "gradwise.cli.compare",
     "gradwise.cli.tune",
     "gradwise.cli.doctor",
+    "gradwise.cli.generative",
+    "gradwise.cli.play",
+    "gradwise.cli.serve",
+    "gradwise.cli.lab",
+    "gradwise.cli.export",
 )
 
 

@@ -61,7 +61,7 @@ def fit_deep(
     trainer = experiment.trainer
     train = config.train
     best = BestWeights(train.monitor if experiment.valid_split is not None else "train_loss")
-    trainer.set_callbacks([*config_callbacks(train), best])
+    trainer.set_callbacks([*experiment.callbacks, *config_callbacks(train), best])
 
     started = time.perf_counter()
     trainer.fit(experiment.train_split, experiment.valid_split)

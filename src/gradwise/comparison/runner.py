@@ -31,6 +31,7 @@ from gradwise.comparison.records import FitRecord
 from gradwise.config import dump_config, load_config
 from gradwise.config.compare import METRICS_BY_TARGETS, CompareConfig
 from gradwise.config.load import ConfigSource
+from gradwise.data.kinds import MULTI
 from gradwise.errors import ConfigError, did_you_mean
 from gradwise.runs import check_out_dir, create_stamped_dir
 from gradwise.tasks import TASKS
@@ -68,7 +69,8 @@ def compare(
         config = load_config(config, {"compare.seeds": seeds})
     settings = config.compare or CompareConfig()
     config = config.model_copy(update={"compare": settings})  # the settings used, written out
-    metric = resolve_metric(settings.metric, config.task)
+    several = TASKS.get(config.task).target_kind == MULTI  # one classical model per target
+    metric = None if several else resolve_metric(settings.metric, config.task)
     check_out_dir(out)  # before minutes of fitting, not after
     seed_list = [config.seed + i for i in range(settings.seeds)]
 
@@ -77,9 +79,14 @@ def compare(
     first_splits = load_data(config)  # seed_list[0] is config.seed
     n_train = len(first_splits.x_train)
     check_fractions(settings.fractions, first_splits.y_train)  # rows; classes per seed below
-    baselines = resolve_baselines(settings.baselines, config.task, n_train)
     if progress is None and not quiet:
         progress = print_progress
+    if metric is None:
+        from gradwise.comparison.multitarget import compare_targets
+
+        document = compare_targets(config, settings, seed_list, first_splits, progress)
+        return Comparison(write_comparison(out, config, document), document)
+    baselines = resolve_baselines(settings.baselines, config.task, n_train)
     records = _fit_all(config, settings, baselines, seed_list, first_splits, progress)
     document = build_document(config, settings, seed_list, metric, first_splits.profile, records)
     return Comparison(write_comparison(out, config, document), document)

@@ -65,6 +65,9 @@ def resolve_paths(raw: dict[str, Any], base: Path | None) -> None:
     """
     from gradwise.data.options import resolve_source  # light; imports the config package
 
+    model = raw.get("model")
+    if isinstance(model, dict) and isinstance(model.get("init_from"), str):
+        model["init_from"] = resolve_file(model["init_from"], base)
     data = raw.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("source"), str):
         return
@@ -75,6 +78,17 @@ def resolve_paths(raw: dict[str, Any], base: Path | None) -> None:
         if Path(in_cwd).exists():
             resolved = in_cwd
     data["source"] = resolved
+
+
+def resolve_file(path: str, base: Path | None) -> str:
+    """``path`` made absolute against ``base`` (else the current directory); a relative path
+    that exists only in the current directory keeps that meaning."""
+    candidate = Path(path).expanduser()
+    if candidate.is_absolute():
+        return str(candidate)
+    if base is not None and ((base / candidate).exists() or not candidate.exists()):
+        return str((base / candidate).absolute())
+    return str(candidate.absolute())
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
@@ -92,7 +106,30 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: the file is empty; expected a mapping with at least 'data'")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top, got {_kind(data)}")
+    _check_expanded_size(path, data)
     return data
+
+
+MAX_CONFIG_VALUES = 100_000  # an experiment holds hundreds; nested aliases can multiply them
+
+
+def _check_expanded_size(path: Path, data: Any) -> None:
+    """Refuse a file whose aliases expand it past :data:`MAX_CONFIG_VALUES` values: a
+    "billion laughs" file (aliases of aliases) would take minutes to validate and print. The
+    walk stops at the limit, so checking costs at most that many steps."""
+    pending, seen = [data], 0
+    while pending:
+        value = pending.pop()
+        seen += 1
+        if seen > MAX_CONFIG_VALUES:
+            raise ConfigError(
+                f"{path}: expands to more than {MAX_CONFIG_VALUES:,} values (YAML aliases "
+                "nested in aliases?); write the values out"
+            )
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
 
 
 def validate_config(

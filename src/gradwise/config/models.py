@@ -12,7 +12,7 @@ import functools
 import operator
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from gradwise.config.sections import Probability, Section
 
@@ -28,6 +28,12 @@ class ModelBase(Section):
     norm: Norm = "none"
     dropout: Probability = 0.0
     init: Init = "default"
+    # transfer (gradwise.transfer): a run directory (its best weights) or a local .safetensors
+    # file; tensors are matched by name and shape, the rest keeps its fresh initialization
+    init_from: str | None = None
+    # module/parameter-name patterns (fnmatch, e.g. "features.*") kept frozen; train.unfreeze
+    # releases them group by group
+    freeze: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
 
 
 class MLPConfig(ModelBase):
@@ -62,13 +68,34 @@ class RNNConfig(ModelBase):
     activation: Activation = "tanh"  # the plain-rnn cell's nonlinearity (tanh or relu)
 
 
+class TransformerConfig(ModelBase):
+    kind: Literal["transformer"] = "transformer"
+    embedding: Literal["patch", "feature"] = "patch"  # patch: signals/sequences; feature: tables
+    patch_size: Annotated[int, Field(ge=1)] = 4  # steps per token (patch embedding)
+    d_model: Annotated[int, Field(ge=1)] = 64  # token width
+    heads: Annotated[int, Field(ge=1)] = 4  # attention heads (d_model must divide by it)
+    layers: Annotated[int, Field(ge=1)] = 2  # pre-norm encoder blocks
+    feedforward: Annotated[int, Field(ge=1)] = 128  # hidden units of each block's MLP
+    positional: Literal["learned", "sinusoidal", "none"] = "learned"
+    pooling: Literal["cls", "mean"] = "cls"  # a learned [CLS] token, or the mean of the tokens
+    activation: Activation = "gelu"
+    norm: Literal["layer"] = "layer"  # pre-norm: LayerNorm before attention and MLP
+    dropout: Probability = 0.1
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> TransformerConfig:
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model ({self.d_model}) must be a multiple of heads ({self.heads})")
+        return self
+
+
 def kind_of(config_class: type[ModelBase]) -> str:
     """The ``kind`` a model section class stands for (its ``kind`` literal)."""
     return config_class.model_fields["kind"].default
 
 
 MODEL_CONFIGS: dict[str, type[ModelBase]] = {
-    kind_of(cls): cls for cls in (MLPConfig, CNN1dConfig, CNN2dConfig, RNNConfig)
+    kind_of(cls): cls for cls in (MLPConfig, CNN1dConfig, CNN2dConfig, RNNConfig, TransformerConfig)
 }
 DEFAULT_MODEL_KIND = "mlp"  # what a model section without `kind` is
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gradwise.config.models import MODEL_CONFIGS
+from gradwise.data.kinds import MULTI
 from gradwise.errors import ConfigError, did_you_mean
 
 # Hand-tuned model sections per kind (MODEL_CONFIGS lists the kinds); a kind without one starts
@@ -62,6 +63,20 @@ model:
   pooling: mean               # last | mean: how the sequence is summarised
   dropout: 0.0
 """,
+    "transformer": """\
+model:
+  kind: transformer
+  embedding: patch            # patch: signals/sequences | feature: one token per table column
+  patch_size: 4               # steps per token (40 steps -> 10 tokens)
+  d_model: 64                 # token width
+  heads: 4                    # attention heads (d_model must divide by it)
+  layers: 2                   # pre-norm encoder blocks
+  feedforward: 128            # hidden units of each block's MLP
+  positional: learned         # learned | sinusoidal | none
+  pooling: cls                # cls token | mean of the tokens
+  activation: gelu
+  dropout: 0.1
+""",
 }
 
 # (epochs, batch size, optimizer line, schedule line) per model kind; DEFAULT_RECIPE otherwise
@@ -80,6 +95,12 @@ TRAIN_RECIPES = {
         "{name: one_cycle, pct_start: 0.25}",
     ),
     "rnn": (40, 128, "{name: adam, lr: 0.003}", "{name: cosine, warmup_epochs: 2}"),
+    "transformer": (
+        40,
+        128,
+        "{name: adamw, lr: 0.003, weight_decay: 0.05}",
+        "{name: one_cycle, pct_start: 0.25}",
+    ),
 }
 DEFAULT_RECIPE = (20, 128, "{name: adam, lr: 0.001}", "{name: constant}")
 
@@ -143,7 +164,7 @@ def starting_config(
         facts.notes.append(f"note: {shape_note}")
     task = task or task_for_targets(facts.targets)
     epochs, batch, optimizer, schedule = TRAIN_RECIPES.get(model, DEFAULT_RECIPE)
-    loss = TASKS.get(task).default_loss
+    loss = TASKS.get(task).default_loss or "null"  # null: each target's own loss
     task_choices = " | ".join(TASKS.names())
     name = dataset.split(":")[-1].split("/")[-1].rsplit(".", 1)[0]
     target_line = f"  target: {facts.target}\n" if facts.target else ""
@@ -226,11 +247,20 @@ def _table_facts(source: str, target: str | None, table: Any) -> DataFacts:
         raise ConfigError(
             f"init: pass --target COLUMN to say what to predict from '{source}'; columns: {listed}"
         )
-    if target not in columns:
-        raise ConfigError(
-            f"init --target: no column '{target}' in '{source}'"
-            f"{did_you_mean(target, columns)}; columns: {listed}"
-        )
+    names = [name.strip() for name in target.split(",") if name.strip()]
+    for name in names:
+        if name not in columns:
+            raise ConfigError(
+                f"init --target: no column '{name}' in '{source}'"
+                f"{did_you_mean(name, columns)}; columns: {listed}"
+            )
+    if len(names) > 1:  # several targets: one head each, each kind inferred from its column
+        kinds = {name: infer_target_kind(read_column(name)) for name in names}
+        notes = [
+            f"target '{n}': {k}, inferred from the column ({why})" for n, (k, why) in kinds.items()
+        ]
+        notes.append("several targets, one head each; train.loss_weights: {col: w} | uncertainty")
+        return DataFacts("tabular", MULTI, f"[{', '.join(names)}]", notes)
     targets, why = infer_target_kind(read_column(target))
     return DataFacts("tabular", targets, target, [_inferred(f"column '{target}'", targets, why)])
 

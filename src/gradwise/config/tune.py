@@ -158,8 +158,9 @@ class TuneConfig(Section):
     @field_validator("metric")
     @classmethod
     def _metric_is_logged_per_epoch(cls, metric: str | None) -> str | None:
-        if metric is not None and not metric.startswith(("valid_", "train_")):
+        if metric is not None and not metric.startswith(("valid_", "train_", "eval_")):
             raise ValueError(
-                "must be a metric logged each epoch (valid_accuracy, valid_loss, train_loss, ...)"
+                "must be a metric logged each epoch (valid_accuracy, valid_loss, train_loss, "
+                "eval_return, ...)"
             )
         return metric

@@ -3,14 +3,16 @@
 ``load_splits`` is what the engine calls; it returns float32 features and encoded targets for
 the three splits, the fitted :class:`Preprocessor` and a JSON-able dataset profile. The caller
 gives the ``target_kind``: ``"labels"`` (class labels: a stratified split, int64 class
-indices), ``"values"`` (numbers, standardized unless ``options.scale_target`` is false) or None
-(no targets: features only, ``y_*`` are None).
+indices), ``"values"`` (numbers, standardized unless ``options.scale_target`` is false),
+``"multi"`` (several table columns, each labels or values as ``data.target`` maps them or as
+inferred from the column; float32 (n, T); the split is stratified by the first labels column)
+or None (no targets: features only, ``y_*`` are None).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,20 @@ import pandas as pd
 
 from gradwise._io import to_jsonable, user_stacklevel
 from gradwise.config.schema import DataConfig
+from gradwise.data import leakage
 from gradwise.data.preprocess import Preprocessor
 from gradwise.data.raw import GENERIC_OPTIONS, RawData
+from gradwise.data.roles import left_out_columns
 from gradwise.data.sources import read_source
 from gradwise.data.split import plain_split, split_sizes, stratified_split
-from gradwise.data.targets import TargetEncoder, label_list
+from gradwise.data.tabular import is_date_column
+from gradwise.data.targets import (
+    MULTI,
+    MultiTargetEncoder,
+    fit_target_encoder,
+    label_list,
+    target_kinds,
+)
 from gradwise.errors import DataError, did_you_mean
 
 
@@ -52,6 +63,8 @@ class Examples:
     target_names: list[str] | None
     test_features: np.ndarray | None = None  # a fixed test split (arrays only)
     test_targets: np.ndarray | None = None
+    target_kinds: dict[str, str] | None = None  # "multi": each target column's kind
+    left_out: dict[str, str] = field(default_factory=dict)  # row index/identifier -> why
 
 
 def load_splits(data: DataConfig, target_kind: str | None, seed: int) -> Splits:
@@ -69,6 +82,11 @@ def examples_of(raw: RawData, data: DataConfig, target_kind: str | None) -> Exam
     column(s), when named or known, are still left out of the inputs but not returned."""
     wanted = target_kind is not None
     if raw.table is None:
+        if target_kind == MULTI:
+            raise DataError(
+                f"data.target: several targets need a table with named columns, but "
+                f"'{raw.source}' holds arrays"
+            )
         if data.features is not None:
             raise DataError(
                 f"data.features: selects table columns, but '{raw.source}' holds arrays"
@@ -94,15 +112,31 @@ def examples_of(raw: RawData, data: DataConfig, target_kind: str | None) -> Exam
                 f"{key}: column '{name}' not found in '{raw.source}'"
                 f"{did_you_mean(name, columns)}; columns: {', '.join(columns)}"
             )
-    chosen = data.features or [c for c in table.columns if c not in names]
+    for name in data.drop:
+        if name not in table.columns:
+            raise DataError(
+                f"data.drop: column '{name}' not found in '{raw.source}'"
+                f"{did_you_mean(name, columns)}; columns: {', '.join(columns)}"
+            )
+    candidates = [c for c in table.columns if c not in names and c not in data.drop]
+    left_out = {} if data.features else left_out_columns(table[candidates], is_date_column)
+    chosen = [c for c in data.features or candidates if c not in left_out and c not in data.drop]
+    if left_out:
+        warnings.warn(
+            f"{raw.source}: left out "
+            + ", ".join(f"'{name}' ({why})" for name, why in left_out.items())
+            + "; name the columns to use in data.features to keep them",
+            stacklevel=user_stacklevel(),
+        )
     overlap = [c for c in chosen if c in names]
     if overlap:
         raise DataError(f"data.features: {overlap} is also the target; a target is not an input")
     inputs = table[chosen].reset_index(drop=True)
     if not wanted:
-        return Examples(inputs, None, None)
+        return Examples(inputs, None, None, left_out=left_out)
     values = table[names[0]].to_numpy() if len(names) == 1 else table[names].to_numpy()
-    return Examples(inputs, values, names)
+    kinds = target_kinds(target, table, names) if target_kind == MULTI else None
+    return Examples(inputs, values, names, target_kinds=kinds, left_out=left_out)
 
 
 def _drop_missing_targets(examples: Examples, source: str) -> tuple[Examples, np.ndarray]:
@@ -119,9 +153,9 @@ def _drop_missing_targets(examples: Examples, source: str) -> tuple[Examples, np
         f"{examples.target_names or 'y'}",
         stacklevel=user_stacklevel(),
     )
-    features = _rows(examples.features, kept)
-    thinned = Examples(features, examples.targets[kept], examples.target_names)
-    thinned.test_features, thinned.test_targets = examples.test_features, examples.test_targets
+    thinned = replace(
+        examples, features=_rows(examples.features, kept), targets=examples.targets[kept]
+    )
     return thinned, kept
 
 
@@ -142,10 +176,24 @@ def _split_rows(
         raise DataError(
             f"data: '{source}' has {n} rows, too few for valid={data.valid} and test={data.test}"
         )
-    if target_kind == "labels":
-        codes = pd.factorize(pd.Series(label_list(examples.targets, as_text=True)))[0]
+    strata = _strata(examples, target_kind)
+    if strata is not None:
+        codes = pd.factorize(pd.Series(label_list(strata, as_text=True)))[0]
         return stratified_split(codes, n_valid, n_test, seed)
     return plain_split(n, n_valid, n_test, seed)
+
+
+def _strata(examples: Examples, target_kind: str | None) -> np.ndarray | None:
+    """The labels a split is stratified by: the targets when they are labels; with several
+    targets, the first column of labels; None (a plain split) otherwise."""
+    if target_kind == "labels":
+        return examples.targets
+    if target_kind == MULTI and examples.target_kinds and examples.targets is not None:
+        kinds = list(examples.target_kinds.values())
+        if "labels" in kinds:
+            targets = np.asarray(examples.targets, dtype=object)
+            return targets.reshape(len(targets), -1)[:, kinds.index("labels")]
+    return None
 
 
 def load_test_split(
@@ -189,9 +237,11 @@ def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, see
     examples, kept = _drop_missing_targets(examples_of(raw, data, target_kind), raw.source)
     n_dropped = len(raw) - len(kept)
     if target_kind is not None:  # whole-data checks first
-        TargetEncoder.fit(examples.targets, target_kind, examples.target_names)
+        fit_target_encoder(
+            examples.targets, target_kind, examples.target_names, kinds=examples.target_kinds
+        )
     n_fixed = 0 if examples.test_features is None else len(examples.test_features)
-    stratify = target_kind == "labels"
+    stratify = _strata(examples, target_kind) is not None
     train, valid, test = _split_rows(examples, data, target_kind, seed, raw.source)
 
     scale_target = bool(data.options.get("scale_target", GENERIC_OPTIONS["scale_target"]))
@@ -203,6 +253,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, see
         scale=data.scale,
         target_names=examples.target_names,
         scale_target=scale_target,
+        target_kinds=examples.target_kinds,
     )
     x_train, y_train = _encode(pre, target_kind, _rows(features, train), _values(values, train))
     x_valid, y_valid = _encode(pre, target_kind, _rows(features, valid), _values(values, valid))
@@ -226,9 +277,31 @@ def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, see
         (y_train, y_valid, y_test),
         fixed_test=n_fixed > 0,
     )
+    if examples.left_out:
+        profile["left_out_columns"] = examples.left_out
+    if pre.columns and target_kind in ("labels", "values") and y_valid is not None:
+        _screen_leakage(raw.source, profile, pre, (x_train, y_train, x_valid, y_valid), seed)
     indices = {"train": kept[train], "valid": kept[valid]}
     indices["test"] = np.arange(n_fixed) if n_fixed else kept[test]
     return Splits(x_train, y_train, x_valid, y_valid, x_test, y_test, pre, profile, indices)
+
+
+def _screen_leakage(
+    source: str, profile: dict[str, Any], pre: Preprocessor, arrays: tuple, seed: int
+) -> None:
+    """Columns that alone predict the target almost perfectly (:mod:`.leakage`): recorded in
+    the profile (the doctor's ``target_leakage``) and said in one line."""
+    groups = leakage.feature_groups(pre.columns or [])
+    suspects = leakage.screen(*arrays, groups, labels=pre.target_kind == "labels", seed=seed)
+    if suspects:
+        profile["leakage"] = suspects
+        found = ", ".join(
+            f"column '{s['column']}' alone scores {s['metric']} {s['score']:.4f}" for s in suspects
+        )
+        warnings.warn(
+            f"{source}: {found} on the validation rows: target leakage? (see gradwise doctor)",
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _missing_values(features: pd.DataFrame | np.ndarray) -> dict[str, int]:
@@ -264,6 +337,7 @@ def build_profile(
         "target": None if pre.target is None else pre.target.names,
         "numeric_columns": [c["name"] for c in columns if c["kind"] == "numeric"],
         "categorical_columns": [c["name"] for c in columns if c["kind"] == "categorical"],
+        "date_columns": [c["name"] for c in columns if c["kind"] == "datetime"],
         "dropped_columns": list(pre.dropped_columns),
         "missing_values": missing,
         "rows_dropped_missing_target": n_dropped,
@@ -280,4 +354,47 @@ def build_profile(
         profile["classes"] = pre.classes
         profile["class_counts"] = counts
         profile["imbalance_ratio"] = float(train_counts.max() / max(train_counts.min(), 1))
+    if isinstance(pre.target, MultiTargetEncoder):
+        profile["target_columns"] = target_columns_profile(pre.target, encoded)
     return to_jsonable(profile)
+
+
+def target_columns_profile(
+    target: MultiTargetEncoder,
+    encoded: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None],
+) -> dict[str, Any]:
+    """Several targets: each column's kind and, for labels, its classes and class counts per
+    split (as ``classes``/``class_counts`` describe a single labels target)."""
+    columns: dict[str, Any] = {}
+    for j, (name, part) in enumerate(zip(target.names, target.parts, strict=True)):
+        entry: dict[str, Any] = {"kind": part.kind}
+        if part.classes is not None:
+            entry["classes"] = part.classes
+            entry["class_counts"] = {
+                split: np.bincount(
+                    np.asarray(y, dtype=np.int64).reshape(len(y), -1)[:, j],
+                    minlength=len(part.classes),
+                ).tolist()
+                for split, y in zip(("train", "valid", "test"), encoded, strict=True)
+                if y is not None
+            }
+        columns[name] = entry
+    return columns
+
+
+def train_targets_of_columns(columns: dict[str, Any] | None) -> np.ndarray | None:
+    """Several targets: training targets (n, T) with each labels column's class counts as
+    :func:`target_columns_profile` recorded them (in class order; value columns are 0), for
+    what depends on the counts alone (imbalance, class weights). None without such a record."""
+    if not columns:
+        return None
+    counted = [c["class_counts"]["train"] for c in columns.values() if "class_counts" in c]
+    if not counted:
+        return None
+    n = int(sum(counted[0]))
+    y = np.zeros((n, len(columns)), dtype=np.float32)
+    for j, entry in enumerate(columns.values()):
+        if "class_counts" in entry:
+            counts = entry["class_counts"]["train"]
+            y[:, j] = np.repeat(np.arange(len(counts)), counts)
+    return y

@@ -18,7 +18,11 @@ import pandas as pd
 from gradwise._io import user_stacklevel
 from gradwise.data import tabular
 from gradwise.data.raw import RawData, kind_of_shape
-from gradwise.data.targets import TargetEncoder
+from gradwise.data.targets import (
+    AnyTargetEncoder,
+    fit_target_encoder,
+    target_encoder_from_dict,
+)
 from gradwise.errors import CheckpointError, DataError
 
 FORMAT_VERSION = 2  # 2: the target kind ("targets") instead of the task name; 1 still loads
@@ -32,7 +36,7 @@ class Preprocessor:
     feature_shape: tuple[int, ...]  # one example after encoding, e.g. (12,), (1, 40), (3, 32, 32)
     input_kind: str  # tabular | signal | image
     scale: str  # standard | minmax | none
-    target: TargetEncoder | None  # None: no targets (features only)
+    target: AnyTargetEncoder | None  # None: no targets (features only)
     columns: list[tabular.ColumnSpec] | None = None  # tables: one spec per kept input column
     dropped_columns: list[str] = field(default_factory=list)  # constant in training
     offset: list[float] | None = None  # arrays: per feature (n, f) or per channel (n, c, ...)
@@ -49,17 +53,20 @@ class Preprocessor:
         scale: str = "standard",
         target_names: list[str] | None = None,
         scale_target: bool = True,
+        target_kinds: dict[str, str] | None = None,
     ) -> Preprocessor:
         """Fit on training features (a table or an (n, ...) array) and training targets.
 
-        ``target_kind``: ``"labels"``, ``"values"``, or None for no targets
-        (``target_values`` is then ignored).
+        ``target_kind``: ``"labels"``, ``"values"``, ``"multi"`` (several columns, each of the
+        kind ``target_kinds`` gives), or None for no targets (``target_values`` is then ignored).
         """
         target = None
         if target_kind is not None:
             if target_values is None:
                 raise DataError(f"targets: {target_kind!r} needs target values, found none")
-            target = TargetEncoder.fit(target_values, target_kind, target_names, scale_target)
+            target = fit_target_encoder(
+                target_values, target_kind, target_names, scale_target, target_kinds
+            )
         if isinstance(features, pd.DataFrame):
             columns, dropped = tabular.fit_columns(features, scale)
             width = len(tabular.feature_names(columns))
@@ -119,16 +126,17 @@ class Preprocessor:
         data: Any,
         *,
         warn_missing: bool = True,
-        unseen: str = "error",
+        unseen: str = "zeros",
     ) -> np.ndarray:
         """Encode new inputs like the training data → float32 (n, *feature_shape).
 
         ``data``: anything :func:`~gradwise.data.files.read_input_file` reads (a path, a
         DataFrame, a mapping or list of mappings, an array); a table run's array holds the
-        :attr:`input_columns` in order. Raises DataError for missing columns, unseen categories
-        (unless ``unseen="zeros"``, which encodes them as all-zero one-hot rows, with a
-        warning) or a wrong array shape. Missing values are imputed with the training
-        statistics (one warning naming the columns unless ``warn_missing`` is false).
+        :attr:`input_columns` in order. Raises DataError for missing columns or a wrong array
+        shape. A category not seen in training is "unknown" (an all-zero one-hot row), with a
+        warning that counts the rows (``unseen="error"`` raises instead); missing values are
+        imputed with the training statistics (one warning naming the columns unless
+        ``warn_missing`` is false).
         """
         if not isinstance(data, (pd.DataFrame, np.ndarray)):
             data = self.read_inputs(data)
@@ -146,12 +154,8 @@ class Preprocessor:
                 )
             if report.unseen:
                 warnings.warn(
-                    "categories not seen in training, encoded as all-zero: "
-                    + "; ".join(
-                        f"{name}: {', '.join(map(repr, values[:5]))}"
-                        + (" ..." if len(values) > 5 else "")
-                        for name, values in report.unseen.items()
-                    ),
+                    "categories not seen in training, encoded as unknown (all-zero): "
+                    + report.unseen_text(),
                     stacklevel=user_stacklevel(),
                 )
             return encoded
@@ -211,11 +215,12 @@ class Preprocessor:
         """Labels → int64 class indices, or numbers → standardized float32 (n,) / (n, k)."""
         return self._encoder("encode targets").encode(values)
 
-    def decode_predictions(self, outputs: np.ndarray) -> np.ndarray:
-        """Class labels from indices or scores (n, classes); values un-standardized."""
+    def decode_predictions(self, outputs: np.ndarray) -> np.ndarray | pd.DataFrame:
+        """Class labels from indices or scores (n, classes); values un-standardized; several
+        targets: a table with one column per target."""
         return self._encoder("decode predictions").decode(outputs)
 
-    def _encoder(self, action: str) -> TargetEncoder:
+    def _encoder(self, action: str) -> AnyTargetEncoder:
         if self.target is None:
             raise DataError(f"cannot {action}: this preprocessing was fitted without targets")
         return self.target
@@ -268,7 +273,8 @@ class Preprocessor:
                 f"{', '.join(map(str, READABLE_VERSIONS[:-1]))}), found {found!r}"
             )
         try:
-            target = None if d["target"] is None else TargetEncoder.from_dict(d["target"])
+            _check_stored_shapes(d)
+            target = None if d["target"] is None else target_encoder_from_dict(d["target"])
             kind = target.kind if target is not None else None
             if d["version"] >= 2 and d["targets"] != kind:
                 raise CheckpointError(
@@ -287,6 +293,19 @@ class Preprocessor:
             )
         except (KeyError, TypeError) as err:
             raise CheckpointError(f"preprocess.json: missing or malformed entry {err}") from err
+
+
+def _check_stored_shapes(d: dict[str, Any]) -> None:
+    """The stored entries later code indexes into have the types it expects (a file from
+    elsewhere is checked here, not found out by a TypeError deep inside a transform)."""
+    columns, shape = d["columns"], d["feature_shape"]
+    if columns is not None and not (
+        isinstance(columns, list)
+        and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns)
+    ):
+        raise CheckpointError("preprocess.json: 'columns' must be a list of column entries")
+    if not (isinstance(shape, list) and all(type(n) is int and n > 0 for n in shape)):
+        raise CheckpointError("preprocess.json: 'feature_shape' must be a list of sizes")
 
 
 def _check_finite(x: np.ndarray, name: str) -> None:

@@ -7,7 +7,13 @@ Each kept column is described by a JSON-able spec::
 
 Numeric columns are imputed with the training median, then scaled ``(v - offset) / factor``;
 categorical columns (object, string, category, bool) are imputed with the training mode and
-one-hot encoded over the training categories (one-hot columns are not scaled).
+one-hot encoded over the training categories (one-hot columns are not scaled). Date/time columns
+(a datetime dtype, or text in ISO 8601 such as ``2024-03-01`` or ``2024-03-01T12:30``) become
+numeric parts — year, month, day, weekday, hour, and the days elapsed since 1970 — each imputed
+and scaled like a numeric column (parts constant in training are left out)::
+
+    {"name": "sold", "kind": "datetime", "parts": ["year", "month", ...], "fill": [...],
+     "offset": [...], "factor": [...]}
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from gradwise.errors import DataError
 
 ColumnSpec = dict[str, Any]
 MANY_CATEGORIES = 100  # more than this in one column is probably an identifier
+DATE_PARTS = ("year", "month", "day", "weekday", "hour", "elapsed_days")
+DATE_SHARE = 0.95  # text: this share of a sample must parse as ISO 8601 dates
+ISO_DATE = r"^\s*\d{4}-\d{2}-\d{2}"
 
 
 def json_scalar(value: Any) -> Any:
@@ -42,13 +51,44 @@ def sort_key(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
 
 
+def is_date_column(series: pd.Series) -> bool:
+    """A datetime dtype, or text whose (sampled) values are ISO 8601 dates."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return True
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return False
+    sample = series.dropna().head(200)
+    if len(sample) == 0 or pd.api.types.infer_dtype(sample, skipna=True) != "string":
+        return False
+    looks_like = sample.str.match(ISO_DATE).mean() >= DATE_SHARE
+    return bool(looks_like and parse_dates(sample).notna().mean() >= DATE_SHARE)
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Datetimes (timezone-aware ones in UTC, naive), NaT where a value is no date."""
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        series = pd.to_datetime(series, format="ISO8601", errors="coerce", utc=True)
+    if getattr(series.dt, "tz", None) is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series
+
+
+def date_parts(series: pd.Series) -> np.ndarray:
+    """(n, len(DATE_PARTS)) float64 parts of a date column; NaN where the date is missing."""
+    when = parse_dates(series)
+    elapsed = (when - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    parts = [when.dt.year, when.dt.month, when.dt.day, when.dt.weekday, when.dt.hour, elapsed]
+    return np.column_stack([np.asarray(p, dtype=np.float64) for p in parts])
+
+
 def column_kind(series: pd.Series) -> str:
-    """``'numeric'`` or ``'categorical'``; numbers stored as objects count as numeric."""
+    """``'numeric'``, ``'datetime'`` or ``'categorical'``; numbers stored as objects count as
+    numeric."""
+    if is_date_column(series):
+        return "datetime"
     if pd.api.types.is_bool_dtype(series.dtype):
         return "categorical"
-    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(
-        series.dtype
-    ):
+    if pd.api.types.is_numeric_dtype(series.dtype):
         if pd.api.types.is_complex_dtype(series.dtype):
             raise DataError(f"column '{series.name}': complex numbers are not supported")
         return "numeric"
@@ -110,7 +150,15 @@ def fit_columns(table: pd.DataFrame, scale: str) -> tuple[list[ColumnSpec], list
     dropped: list[str] = []
     for name in table.columns:
         series = table[name]
-        if column_kind(series) == "numeric":
+        kind = column_kind(series)
+        if kind == "datetime":
+            spec = date_spec(str(name), date_parts(series), scale)
+            if spec is None:
+                dropped.append(str(name))
+            else:
+                specs.append(spec)
+            continue
+        if kind == "numeric":
             values = numeric_values(series)
             present = values[~np.isnan(values)]
             if len(np.unique(present)) <= 1:
@@ -150,6 +198,22 @@ def fit_columns(table: pd.DataFrame, scale: str) -> tuple[list[ColumnSpec], list
     return specs, dropped
 
 
+def date_spec(name: str, parts: np.ndarray, scale: str) -> ColumnSpec | None:
+    """The spec of a date column from its training parts (n, len(DATE_PARTS)): the parts that
+    vary, each with its median fill and scaling; None when none varies."""
+    kept: dict[str, list[Any]] = {"parts": [], "fill": [], "offset": [], "factor": []}
+    for j, part in enumerate(DATE_PARTS):
+        values = parts[:, j]
+        present = values[~np.isnan(values)]
+        if len(np.unique(present)) <= 1:
+            continue
+        fill = float(np.median(present))
+        offset, factor = scale_stats(np.where(np.isnan(values), fill, values), scale)
+        for key, value in zip(kept, (part, fill, float(offset), float(factor)), strict=True):
+            kept[key].append(value)
+    return {"name": name, "kind": "datetime", **kept} if kept["parts"] else None
+
+
 def missing_columns(table: pd.DataFrame, specs: list[ColumnSpec]) -> list[str]:
     return [s["name"] for s in specs if s["name"] not in table.columns]
 
@@ -160,15 +224,24 @@ class TransformReport:
 
     imputed: list[str] = field(default_factory=list)
     unseen: dict[str, list[Any]] = field(default_factory=dict)  # column -> unseen values
+    unseen_rows: dict[str, int] = field(default_factory=dict)  # column -> rows with one
+
+    def unseen_text(self) -> str:
+        """``city: 'Arles', 'Brest' (3 rows); ...`` for a warning."""
+        return "; ".join(
+            f"{name}: {', '.join(map(repr, values[:5]))}{' ...' if len(values) > 5 else ''} "
+            f"({self.unseen_rows[name]} row{'s' if self.unseen_rows[name] != 1 else ''})"
+            for name, values in self.unseen.items()
+        )
 
 
 def transform_table(
-    table: pd.DataFrame, specs: list[ColumnSpec], unseen: str = "error"
+    table: pd.DataFrame, specs: list[ColumnSpec], unseen: str = "zeros"
 ) -> tuple[np.ndarray, TransformReport]:
     """Encode ``table`` with fitted specs → (n, features) float32, and what was repaired.
 
-    An unseen category raises a DataError, or with ``unseen="zeros"`` gets an all-zero one-hot
-    row (used for the valid/test splits, where a rare category may miss the training split).
+    A category not seen in training (a new customer's city) is "unknown": an all-zero one-hot
+    row, counted in the report; ``unseen="error"`` raises a DataError instead.
     """
     absent = missing_columns(table, specs)
     if absent:
@@ -181,6 +254,15 @@ def transform_table(
     report = TransformReport()
     for spec in specs:
         series = table[spec["name"]]
+        if spec["kind"] == "datetime":
+            columns = [DATE_PARTS.index(part) for part in spec["parts"]]
+            values = date_parts(series)[:, columns]
+            gaps = np.isnan(values)
+            if gaps.any():
+                report.imputed.append(spec["name"])
+                values = np.where(gaps, np.asarray(spec["fill"]), values)
+            blocks.append((values - np.asarray(spec["offset"])) / np.asarray(spec["factor"]))
+            continue
         if spec["kind"] == "numeric":
             values = numeric_values(series)
             gaps = np.isnan(values)
@@ -208,6 +290,7 @@ def transform_table(
                     f"(known: {', '.join(map(repr, categories[:10]))})"
                 )
             report.unseen[spec["name"]] = new
+            report.unseen_rows[spec["name"]] = int((~known).sum())
         one_hot = np.zeros((len(cells), len(categories)))  # (n, k)
         one_hot[np.flatnonzero(known), codes[known]] = 1.0
         blocks.append(one_hot)
@@ -221,6 +304,8 @@ def feature_names(specs: list[ColumnSpec]) -> list[str]:
     for spec in specs:
         if spec["kind"] == "numeric":
             names.append(spec["name"])
+        elif spec["kind"] == "datetime":
+            names += [f"{spec['name']}.{part}" for part in spec["parts"]]
         else:
             names += [f"{spec['name']}={c}" for c in spec["categories"]]
     return names

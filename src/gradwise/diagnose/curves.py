@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 from gradwise.diagnose import remedies as fix
 from gradwise.diagnose.evidence import RunEvidence, finite
 from gradwise.diagnose.findings import Finding, detector
+from gradwise.diagnose.reference import CLEARLY_BETTER, reference_score
 
 # Healthy runs measured: progress ≥ 0.84, a final-quarter rise of the valid loss ≤ 0.45×, epoch
 # to epoch training-loss rises ≤ 0.02·S, top per-layer update ratio ≥ 4e-4.
@@ -154,6 +156,9 @@ def underfitting(evidence: RunEvidence) -> Finding | None:
     )
     if not (learns_little or capacity_bound):
         return None
+    achievable = reference_comparison(evidence)
+    if achievable is not None and not achievable["reference_clearly_better"]:
+        return None  # the data, not the model, sets the limit
     _, which, loss = best_fit(evidence)
     score = valid_score(evidence, evidence.main_metric)
     evidence_numbers = {
@@ -166,6 +171,7 @@ def underfitting(evidence: RunEvidence) -> Finding | None:
         "stopped_early": bool(evidence.summary.get("stopped_early")),
         f"valid_{evidence.main_metric}": score,
         "epochs": evidence.epochs,
+        **(achievable or {}),
     }
     remedies = fix.present(
         fix.more_epochs(evidence.config) if still_falling else None,
@@ -190,6 +196,23 @@ def underfitting(evidence: RunEvidence) -> Finding | None:
         evidence_numbers,
         remedies,
     )
+
+
+def reference_comparison(evidence: RunEvidence) -> dict[str, Any] | None:
+    """The run's validation score beside a quick classical reference's on the same split
+    (:mod:`gradwise.diagnose.reference`); None when there is no reference for this data."""
+    found = reference_score(evidence)
+    if found is None:
+        return None
+    score = valid_score(evidence, found.metric)
+    if score is None:
+        return None
+    return {
+        "reference": found.model,
+        f"reference_valid_{found.metric}": round(found.score, 4),
+        f"model_valid_{found.metric}": round(score, 4),
+        "reference_clearly_better": found.score - score >= CLEARLY_BETTER,
+    }
 
 
 def valid_score(evidence: RunEvidence, metric: str) -> float | None:
@@ -220,7 +243,8 @@ def overfitting(evidence: RunEvidence) -> Finding | None:
         f"Overfitting: the validation loss was lowest at epoch {best + 1} ({best_valid:.4g}) "
         f"and ended {rise + 1:.1f}× higher ({final_valid:.4g}) while the training loss kept "
         f"falling ({train[best]:.4g} → {train[-1]:.4g}); the model is memorizing the training "
-        "set.",
+        "set."
+        + fix.lab_hint("regularization", "which regularizer helps here", evidence.paths.config),
         {
             "best_epoch": best + 1,
             "epochs": len(valid),
@@ -260,7 +284,8 @@ def lr_too_high(evidence: RunEvidence) -> Finding | None:
     return Finding(
         "lr_too_high",
         "error",
-        f"Learning rate too high (lr {lr:g}): {'; '.join(signs)}.",
+        f"Learning rate too high (lr {lr:g}): {'; '.join(signs)}."
+        + fix.lab_hint("optimizers", "which optimizer suits this model", evidence.paths.config),
         {
             "lr": lr,
             "blow_up_epochs": spikes,
@@ -303,7 +328,8 @@ def lr_too_low(evidence: RunEvidence) -> Finding | None:
         "lr_too_low",
         "warning",
         f"Learning rate too low (lr {lr:g}): {why}; after {evidence.epochs} epochs the model "
-        f"has removed only {max(progress, 0):.0%} of a constant predictor's loss.",
+        f"has removed only {max(progress, 0):.0%} of a constant predictor's loss."
+        + fix.lab_hint("optimizers", "which optimizer suits this model", evidence.paths.config),
         {"lr": lr, "update_ratio": ratio, "progress": round(progress, 4)},
         [
             fix.raise_lr(

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from gradwise._io import atomic_write_json
-from gradwise.diagnose import curves, gradients  # noqa: F401  (register the detectors)
+from gradwise.diagnose import (  # noqa: F401  (register the detectors)
+    curves,
+    data_findings,
+    generative_findings,
+    gradients,
+    rl_findings,
+)
 from gradwise.diagnose.evidence import RunEvidence, finite
 from gradwise.diagnose.findings import (
     FINDINGS,
@@ -54,7 +60,13 @@ class Diagnosis:
         return present(*(r for f in self.findings if f.caused_by is None for r in f.remedies))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run": self.run, "findings": [f.to_dict() for f in self.findings]}
+        from gradwise.runs import FORMAT_VERSION
+
+        return {
+            "format_version": FORMAT_VERSION,
+            "run": self.run,
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 def diagnose(run_dir: str | Path, write: bool = True) -> Diagnosis:

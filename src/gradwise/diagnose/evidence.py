@@ -74,6 +74,10 @@ class RunEvidence:
 
     @cached_property
     def train_loss(self) -> Series:
+        """The training loss per epoch; all NaN for a paradigm whose loss is no objective
+        (``Paradigm.loss_curves`` false: a GAN's), which the loss-curve detectors then skip."""
+        if not self.paradigm.loss_curves:
+            return [math.nan] * len(self.metrics)
         return self.series("train_loss")
 
     @cached_property
@@ -184,7 +188,10 @@ class RunEvidence:
     @cached_property
     def loss_scale(self) -> float | None:
         """The span between "learned nothing" and "perfect": trivial − floor, or, where the
-        trivial loss is unknown, the first epoch's training loss."""
+        trivial loss is unknown, the first epoch's training loss. None when the paradigm's loss
+        does not track learning (an agent's): the loss-curve findings then stay silent."""
+        if not self.paradigm.loss_tracks_learning:
+            return None
         if self.trivial_loss is not None and self.trivial_loss > self.loss_floor:
             return self.trivial_loss - self.loss_floor
         first = finite(self.train_loss)
@@ -193,6 +200,8 @@ class RunEvidence:
     @property
     def reference_loss(self) -> float | None:
         """The loss an untrained model is expected to have (trivial, else the first epoch's)."""
+        if not self.paradigm.loss_tracks_learning:
+            return None
         if self.trivial_loss is not None:
             return self.trivial_loss
         first = finite(self.train_loss)

@@ -28,6 +28,7 @@ SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 # The fixed vocabulary (DESIGN.md §4), in the order findings are listed and remedies are
 # applied: causes before the symptoms they produce.
 CODES: tuple[str, ...] = (
+    "target_leakage",
     "non_finite_loss",
     "exploding_gradients",
     "lr_too_high",
@@ -35,6 +36,11 @@ CODES: tuple[str, ...] = (
     "saturated_units",
     "dead_units",
     "lr_too_low",
+    "value_divergence",
+    "entropy_collapse",
+    "discriminator_overpowering",
+    "posterior_collapse",
+    "mode_collapse",
     "class_imbalance",
     "underfitting",
     "overfitting",
@@ -51,6 +57,12 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
     "vanishing_gradients": ("underfitting",),
     "dead_units": ("underfitting",),
     "lr_too_low": ("underfitting",),
+    # diverging value estimates give the policy garbage advantages: its entropy collapses
+    "value_divergence": ("entropy_collapse",),
+    # a saturated discriminator stops guiding the generator onto the modes it misses
+    "discriminator_overpowering": ("mode_collapse",),
+    # collapsed latent units leave the decoder's samples without the data's variety
+    "posterior_collapse": ("mode_collapse",),
 }
 
 

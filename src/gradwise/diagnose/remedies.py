@@ -42,6 +42,12 @@ def raise_lr(config: ExperimentConfig, why: str) -> Remedy:
     return Remedy("train.optimizer.lr", new, why)
 
 
+def lab_hint(lab: str, what: str, config_path: object) -> str:
+    """A sentence pointing to the lab (``gradwise lab``) that measures ``what`` on the run's
+    own experiment."""
+    return f" To measure {what}, over seeds: gradwise lab {lab} {config_path}"
+
+
 def clip_gradients(config: ExperimentConfig) -> Remedy | None:
     clip = config.train.grad_clip
     if clip is not None and clip <= 1.0:
@@ -55,7 +61,7 @@ def clip_gradients(config: ExperimentConfig) -> Remedy | None:
 
 
 def scale_inputs(config: ExperimentConfig) -> Remedy | None:
-    if config.data.scale != "none":
+    if config.data is None or config.data.scale != "none":  # no dataset: nothing to scale
         return None
     return Remedy(
         "data.scale",
@@ -74,6 +80,13 @@ def normalization(config: ExperimentConfig) -> Remedy | None:
             "model.norm",
             "layer",
             "Layer normalization of the recurrent output keeps its scale steady for the head.",
+        )
+    if config.agent is not None:  # an agent acts on single observations: no batch statistics
+        return Remedy(
+            "model.norm",
+            "layer",
+            "Layer normalization re-centres and re-scales every layer's pre-activations per "
+            "observation, so signals keep a usable size.",
         )
     return Remedy(
         "model.norm",
@@ -192,3 +205,88 @@ def present(*remedies: Remedy | None) -> list[Remedy]:
         if remedy is not None and remedy.key not in kept:
             kept[remedy.key] = remedy
     return list(kept.values())
+
+
+# ----------------------------------------------------------------- reinforcement learning
+def entropy_bonus(config: ExperimentConfig) -> Remedy | None:
+    """PPO: a positive entropy coefficient (0.01, the usual value) keeps the policy exploring."""
+    agent = config.agent
+    if agent is None or agent.name != "ppo" or agent.ent_coef >= 0.01:
+        return None
+    return Remedy(
+        "agent.ent_coef",
+        0.01,
+        "An entropy bonus pays the policy for keeping some probability on every action, so it "
+        "keeps exploring until it has found what earns reward.",
+    )
+
+
+def smaller_policy_steps(config: ExperimentConfig) -> Remedy | None:
+    """PPO: a tighter clip range bounds how far one update moves the policy."""
+    agent = config.agent
+    if agent is None or agent.name != "ppo" or agent.clip_range <= 0.1:
+        return None
+    return Remedy(
+        "agent.clip_range",
+        0.1,
+        "A tighter clip range limits how much one update may change the action probabilities.",
+    )
+
+
+def slower_target(config: ExperimentConfig) -> Remedy | None:
+    """DQN: update the target network 10× less often (at least every 1000 steps)."""
+    agent = config.agent
+    if agent is None or agent.name != "dqn":
+        return None
+    return Remedy(
+        "agent.target_update_interval",
+        max(1000, 10 * agent.target_update_interval),
+        "A target network that follows the online one slowly stops the Q-values from chasing "
+        "their own estimates upwards.",
+    )
+
+
+def double_q(config: ExperimentConfig) -> Remedy | None:
+    agent = config.agent
+    if agent is None or agent.name != "dqn" or agent.double_q:
+        return None
+    return Remedy(
+        "agent.double_q",
+        True,
+        "Double Q-learning scores the next action with the target network but picks it with "
+        "the online one, removing the max operator's upward bias (van Hasselt et al., 2016).",
+    )
+
+
+def huber_td_loss(config: ExperimentConfig) -> Remedy | None:
+    agent = config.agent
+    if agent is None or agent.name != "dqn" or agent.loss == "huber":
+        return None
+    return Remedy(
+        "agent.loss",
+        "huber",
+        "The Huber loss bounds the gradient of a large TD error, so one surprising transition "
+        "cannot throw the Q-values far away.",
+    )
+
+
+def normalize_rewards(config: ExperimentConfig) -> Remedy | None:
+    env = config.env
+    if env is None or env.normalize_reward:
+        return None
+    return Remedy(
+        "env.normalize_reward",
+        True,
+        "Dividing rewards by the spread of the discounted return keeps value targets near 1.",
+    )
+
+
+def value_clipping(config: ExperimentConfig) -> Remedy | None:
+    agent = config.agent
+    if agent is None or agent.name != "ppo" or agent.clip_range_vf is not None:
+        return None
+    return Remedy(
+        "agent.clip_range_vf",
+        0.2,
+        "Clipping the value update keeps each value estimate near its previous one.",
+    )

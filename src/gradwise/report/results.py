@@ -147,6 +147,13 @@ def results(context: ReportContext) -> str | None:
     if not context.is_run or context.target_kind not in RESULT_VIEWS:
         return None
     parts = ["<h3>Metrics</h3>", _metrics_table(context.summary)]
+    if not context.summary.get("test"):  # data.test: 0, or a run that did not complete
+        why = (
+            "No test split: the figures above are validation's."
+            if context.summary.get("status") == "completed"
+            else "No test results: the run did not complete."
+        )
+        return "".join([*parts, f"<p>{why}</p>"])
     outputs, targets = split_outputs(context)
     parts.append(RESULT_VIEWS[context.target_kind](context, outputs, targets))
     return "".join(parts)

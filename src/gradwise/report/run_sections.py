@@ -104,6 +104,15 @@ def _profile_table(profile: dict[str, Any]) -> str:
         pairs.append(("categorical columns", ", ".join(profile["categorical_columns"])))
     if profile.get("dropped_columns"):
         pairs.append(("constant columns dropped", ", ".join(profile["dropped_columns"])))
+    if profile.get("date_columns"):
+        pairs.append(
+            ("date columns (as year, month, ... parts)", ", ".join(profile["date_columns"]))
+        )
+    for name, why in profile.get("left_out_columns", {}).items():
+        pairs.append((f"left out: {name}", why))
+    for suspect in profile.get("leakage", []):
+        score = f"{suspect['metric']} {suspect['score']:.4f} alone on the validation rows"
+        pairs.append((f"possible target leakage: {suspect['column']}", score))
     if "imbalance_ratio" in profile:
         pairs.append(
             ("imbalance ratio (largest / smallest class, train)", profile["imbalance_ratio"])

@@ -44,6 +44,10 @@ SECTION_MODULES: tuple[str, ...] = (
     "gradwise.report.results",
     "gradwise.report.diagnostics",
     "gradwise.report.study_sections",
+    "gradwise.report.rl_sections",
+    "gradwise.report.generative_sections",
+    "gradwise.report.transfer_sections",
+    "gradwise.report.multitask_sections",
 )
 
 

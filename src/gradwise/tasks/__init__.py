@@ -6,7 +6,7 @@ ask the paradigm instead of branching on the task's name. Importing this package
 
 >>> from gradwise.tasks import TASKS
 >>> TASKS.names()
-['classification', 'regression']
+['autoencoder', 'classification', 'gan', 'multitask', 'regression', 'rl', 'vae']
 >>> TASKS.get("regression").target_kind
 'values'
 """
@@ -16,7 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from gradwise.errors import ConfigError
-from gradwise.tasks import supervised  # noqa: F401  (registers the supervised paradigms)
+from gradwise.tasks import (  # noqa: F401  (register the built-in paradigms)
+    generative,
+    multitask,
+    rl,
+    supervised,
+)
 from gradwise.tasks.base import InitRequest, Paradigm, Parts, TrainingData
 from gradwise.tasks.registry import DEFAULT_TASK, TASKS
 
@@ -27,9 +32,18 @@ def load_data(config: Any) -> Any | None:
     paradigm = TASKS.get(config.task)
     if not paradigm.needs_data:
         return None
-    from gradwise.data import load_splits
+    from gradwise.data import read_source
+    from gradwise.data.load import splits_from_raw
+    from gradwise.data.streaming import load_streamed_splits, stream_wanted
 
-    return load_splits(config.data, paradigm.target_kind, config.seed)
+    if stream_wanted(config.data):
+        if not paradigm.streams:
+            raise ConfigError(
+                f"data.stream: task {config.task} reads its data in memory; set data.stream: false"
+            )
+        return load_streamed_splits(config.data, paradigm.target_kind, config.seed)
+    raw = read_source(config.data, config.seed)
+    return splits_from_raw(raw, config.data, paradigm.data_targets(config, raw), config.seed)
 
 
 def task_for_targets(target_kind: str | None) -> str:

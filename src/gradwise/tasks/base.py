@@ -90,12 +90,20 @@ class Paradigm:
     name: ClassVar[str] = ""  # the task name, set by TASKS.register
     target_kind: ClassVar[TargetKind] = None  # what the data must provide
     needs_data: ClassVar[bool] = True  # False: an environment instead of a dataset
+    streams: ClassVar[bool] = False  # True: can train on a split read from disk in chunks
     main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
     default_loss: ClassVar[str | None] = None
     losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
     predicts_classes: ClassVar[bool] = False  # True: outputs give class probabilities
+    # False: the training loss is no objective whose curve shows learning (a GAN's game value),
+    # so the doctor's loss-curve detectors leave it alone
+    loss_curves: ClassVar[bool] = True
     train_losses: ClassVar[tuple[str, ...]] = ("loss",)  # keys train_step returns
     eval_metrics: ClassVar[tuple[str, ...]] = ("loss",)  # keys evaluate returns
+    config_sections: ClassVar[tuple[str, ...]] = ()  # its own config sections (env, agent)
+    # False: the training loss chases moving targets (an agent's), so a rising or flat loss
+    # says nothing about learning and the doctor's loss-curve findings do not apply
+    loss_tracks_learning: ClassVar[bool] = True
 
     # ------------------------------------------------------------------------ construction
     @classmethod
@@ -110,6 +118,19 @@ class Paradigm:
         return cls()
 
     @classmethod
+    def config_defaults(cls, config: ExperimentConfig) -> dict[str, Any]:
+        """Values this paradigm gives keys the config leaves unset, by dotted key: a section
+        (``{"agent": ...}``, when it is absent) or a key of ``train`` (``{"train.monitor":
+        "eval_return"}``, when the file does not set it)."""
+        return {}
+
+    @classmethod
+    def check_config(cls, config: ExperimentConfig) -> tuple[str, str] | None:
+        """A problem of a validated config that only this paradigm knows of, as ``(key path,
+        message)`` (e.g. ``("env", "missing required key ...")``); None when there is none."""
+        return None
+
+    @classmethod
     def run_files(cls) -> tuple[str, ...]:
         """Files a run directory must hold beyond ``config.yaml`` (metrics, summary and
         checkpoints are every run's): the fitted preprocessing when there is a dataset."""
@@ -120,6 +141,13 @@ class Paradigm:
         """A commented starting experiment for ``gradwise init --task NAME``; None: the
         supervised template (:func:`gradwise.config.templates.starting_config`) with this task."""
         return None
+
+    @classmethod
+    def data_targets(cls, config: ExperimentConfig, raw: Any) -> TargetKind:
+        """The targets to read from the source ``raw`` (:class:`gradwise.data.RawData`, read
+        already): ``target_kind``. A paradigm that uses labels only when the data has them (the
+        generative ones: conditioning, scoring) decides by what ``raw`` holds."""
+        return cls.target_kind
 
     def loss_name(self, config: ExperimentConfig) -> str | None:
         return config.train.loss or self.default_loss
@@ -150,6 +178,11 @@ class Paradigm:
     ) -> TrainingData:
         """The splits on the device (the training split from :meth:`training_arrays`; an
         empty validation or test split is None)."""
+
+        if getattr(splits, "profile", {}).get("streamed"):
+            from gradwise.training.streamed import stream_training_data
+
+            return stream_training_data(self, splits, device)
 
         def split(x: np.ndarray, y: np.ndarray | None) -> TensorSplit | None:
             return self.tensors(x, y, device) if len(x) else None
@@ -213,6 +246,38 @@ class Paradigm:
         if has_valid:
             names += [f"valid_{name}" for name in self.evaluation_metrics()]
         return names
+
+    def prediction_frame(self, outputs: np.ndarray, preprocessor: Any) -> Any | None:
+        """``gradwise predict``'s table (a DataFrame) for model ``outputs`` (N, out), when the
+        paradigm lays it out itself (several targets: columns per target); None: the default
+        ``prediction`` column(s) and ``proba_<class>`` columns."""
+        return None
+
+    def progress_metrics(self) -> list[str]:
+        """The metrics each finished epoch's progress line shows as ``valid_<name>`` (or as
+        ``<name>`` when the run logs it under that name, e.g. ``eval_return``)."""
+        return [self.main_metric]
+
+    def epoch_metrics(self, trainer: Trainer) -> dict[str, float]:
+        """Metrics measured once per epoch beyond the step losses and the validation split,
+        logged under the names given (e.g. an agent's episode returns and evaluations); the
+        engine calls this after the epoch's last step. Declare them in :meth:`logged_metrics`."""
+        return {}
+
+    def summary_fields(self, trainer: Trainer) -> dict[str, Any]:
+        """Entries this paradigm adds to ``summary.json`` when the run ends (any status)."""
+        return {}
+
+    def after_training(self, trainer: Trainer, data: TrainingData) -> bool:
+        """Fit what depends on the final weights, once the best ones are loaded (a VAE's
+        sampling mixture); True when the module's state changed, so that the best checkpoint
+        is written again."""
+        return False
+
+    def test_metrics(self, trainer: Trainer, split: TensorSplit) -> dict[str, Any]:
+        """The summary's ``test`` section: :meth:`evaluate` on the test split (a paradigm adds
+        what is too costly to measure every epoch, e.g. sample quality)."""
+        return self.evaluate(trainer, split)
 
     def state_dict(self) -> dict[str, Any]:
         """Paradigm state that a resume needs beyond weights and optimizers."""

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gradwise.data.targets import FEW_CLASSES
+from gradwise.data.targets import infer_target_kind as infer_target_kind  # gradwise init
 from gradwise.errors import ConfigError, did_you_mean
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from gradwise.config.schema import ExperimentConfig
     from gradwise.tasks.base import Paradigm
 
@@ -110,7 +110,6 @@ def model_shape_note(
 
 # --------------------------------------------------------------------------- targets and tasks
 
-FEW_CLASSES = 20  # more distinct numbers than this read as measured values, not classes
 SMALL_CLASS = 5  # training samples in the median class below which classes look like values
 
 
@@ -137,22 +136,3 @@ def continuous_labels_note(
         f"measured value, not a set of classes, and trains a {len(numbers)}-class classifier; "
         "use task: regression to predict the value"
     )
-
-
-def infer_target_kind(values: pd.Series) -> tuple[str, str]:
-    """``("labels" | "values", why)`` for a target column: text, booleans and few whole numbers
-    are labels; other numbers are values."""
-    import pandas as pd
-
-    present = values.dropna()
-    distinct = present.nunique()
-    if pd.api.types.is_bool_dtype(present):
-        return "labels", "true/false values"
-    if not pd.api.types.is_numeric_dtype(present):
-        return "labels", f"text with {distinct} distinct values"
-    numbers = present.to_numpy(dtype=np.float64)
-    whole = bool(np.all(numbers == np.round(numbers)))
-    if whole and distinct <= FEW_CLASSES:
-        return "labels", f"{distinct} distinct whole numbers"
-    kind = "whole numbers" if whole else "numbers"
-    return "values", f"{kind} with {distinct} distinct values"

@@ -31,6 +31,7 @@ IMBALANCE_RATIO = 3.0  # largest / smallest training class count from which imba
 class Supervised(Paradigm):
     """Inputs to targets through one model and one loss."""
 
+    streams = True  # tables and arrays larger than memory (gradwise.data.streaming)
     loss_fn: Any = None  # built by :meth:`build`
 
     def check_loss(self, loss_name: str) -> None:
@@ -87,7 +88,7 @@ class Supervised(Paradigm):
         module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape)).to(device)
         self.check_data(config, data.splits)
         self.loss_fn = self.build_loss(config, data.train["y"], device)
-        optimizers = {"main": build_optimizer(module.parameters(), config.train.optimizer, device)}
+        optimizers = {"main": build_optimizer(module, config.train.optimizer, device)}
         schedules = build_schedules(
             config.train, optimizers, len(data.train), data.valid is not None
         )

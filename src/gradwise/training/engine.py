@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from gradwise.errors import TrainingError
+from gradwise.training import distributed
 from gradwise.training.batching import batch_groups, batches
 from gradwise.training.callbacks import Callback, CallbackList
 from gradwise.training.losses import l1_penalty
@@ -68,12 +69,6 @@ def stream_seed(seed: int, stream: int) -> int:
     return int(np.random.SeedSequence([seed, stream]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def distributed_rank() -> int:
-    """This process's rank under ``torch.distributed`` (0 when not distributed)."""
-    dist = torch.distributed
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-
-
 class Trainer:
     """Runs a paradigm's training steps over epochs of shuffled batches.
 
@@ -113,7 +108,16 @@ class Trainer:
         self.device = device
         self.order_generator = torch.Generator(device=device).manual_seed(seed)
         self.generators = {"order": self.order_generator, **(generators or {})}
-        self.rank = distributed_rank()
+        self.rank = distributed.rank()
+        self.world_size = distributed.world_size()
+        self.batch_share = 1.0  # this rank's share of the global batch's rows
+        # fp16 autocast scales each optimizer's loss (its own scaler: GAN steps are separate)
+        self.scalers = {
+            name: torch.amp.GradScaler(device.type)
+            for name in optimizers
+            if autocast_dtype == torch.float16
+        }
+        self.skipped_steps = 0  # fp16 steps skipped for overflowing gradients
         self.set_callbacks(callbacks or [])
         self.batch_transforms = batch_transforms or []
         self.grad_clip = grad_clip
@@ -170,15 +174,34 @@ class Trainer:
         optimizer = self.optimizers[name]
         if self.l1 > 0:
             loss = loss + l1_penalty(self.l1_weights[name], self.l1)
-        if self.check_every_step and not math.isfinite(loss.item()):
+        if self.world_size > 1:  # the ranks agree: a loss non-finite on any stops them all
+            if distributed.any_across(not math.isfinite(loss.item()), self.device):
+                self.raise_non_finite(loss)
+        elif self.check_every_step and not math.isfinite(loss.item()):
             self.raise_non_finite(loss)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler = self.scalers.get(name)
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        if self.world_size > 1:
+            distributed.all_reduce_gradients(self.parameters[name], self.batch_share)
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # hooks and clipping see true gradients
         self.stepping = name
         self.callbacks.on_after_backward(self)
+        # (with fp16 loss scaling an overflowing gradient is expected: the scaler skips it)
+        if scaler is None and self.check_every_step and not gradients_finite(self.parameters[name]):
+            layer = first_non_finite_layer(self.module)  # before the step: weights stay finite
+            step = self.global_step + 1
+            raise non_finite_error("non-finite gradient", self.epoch + 1, step, layer)
         if self.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.parameters[name], self.grad_clip)
-        optimizer.step()
+        if scaler is None:
+            optimizer.step()
+        else:
+            scale = scaler.get_scale()
+            scaler.step(optimizer)  # skipped when the gradients overflowed fp16: not a failure
+            scaler.update()
+            self.skipped_steps += int(scaler.get_scale() < scale)
         self.schedules[name].step()
         return loss.detach()
 
@@ -198,10 +221,15 @@ class Trainer:
             if len(self.schedules) > 1:
                 logs.update({f"lr_{name}": s.lr for name, s in self.schedules.items()})
             logs.update(self.train_epoch(train))
+            if self.scalers:  # fp16 steps skipped on overflow so far (loss scaling, not failures)
+                logs["skipped_steps"] = self.skipped_steps
+            logs.update(self.paradigm.epoch_metrics(self))  # the paradigm's per-epoch measures
             self.callbacks.on_train_epoch_end(self, epoch)
             train_seconds = time.perf_counter() - started
             if valid is not None and len(valid):
                 logs.update({f"valid_{k}": v for k, v in self.evaluate(valid).items()})
+                if not math.isfinite(logs.get("valid_loss") or 0.0):
+                    self.raise_non_finite_validation(valid, logs["valid_loss"], epoch)
             logs["time"] = time.perf_counter() - started
             logs["train_time"] = train_seconds
             monitored = logs.get("valid_loss", logs["train_loss"])
@@ -210,18 +238,26 @@ class Trainer:
             self.epoch = epoch
             self.history.append(logs)
             self.callbacks.on_epoch_end(self, epoch, logs)
+            self.stop_training = distributed.any_across(self.stop_training, self.device)
         final = self.history[-1] if self.history else {}
         self.callbacks.on_fit_end(self, final)
         return self.history
 
     def epoch_batches(self, train: TensorSplit) -> Iterator[tuple[Batch, int]]:
         """This epoch's training batches (after the batch transforms) and their sizes."""
+        if not isinstance(train, TensorSplit):  # a split streamed from disk orders itself
+            yield from self.streamed_batches(train)
+            return
         order = batches(len(train), self.batch_size, self.order_generator, self.device)
+        shares = iter(())
+        if self.world_size > 1:
+            order, shares = self.rank_slices(order)
         if not self.batch_transforms:
             if len(order) == 1 and len(order[0]) == len(train):
                 yield train.tensors, len(train)  # full batch: no gather
                 return
             for index in order:
+                self.batch_share = next(shares, 1.0)
                 yield train.rows(index), len(index)
             return
         for group in batch_groups(order, train.row_bytes):
@@ -229,12 +265,37 @@ class Trainer:
             for transform in self.batch_transforms:
                 batch = transform(batch)
             if len(group) == 1:
+                self.batch_share = next(shares, 1.0)
                 yield batch, len(group[0])
                 continue
             sizes = [len(index) for index in group]
             pieces = {name: t.split(sizes) for name, t in batch.items()}
             for j, size in enumerate(sizes):
+                self.batch_share = next(shares, 1.0)
                 yield {name: parts[j] for name, parts in pieces.items()}, size
+
+    def streamed_batches(self, train: Any) -> Iterator[tuple[Batch, int]]:
+        """The batches of a split that reads itself from disk
+        (:class:`gradwise.training.streamed.StreamSplit`), transformed, and this rank's slice
+        of each."""
+        for batch, size in train.epoch_batches(self.batch_size, self.order_generator):
+            if self.world_size > 1:
+                if size < self.world_size:
+                    continue
+                mine = distributed.shard(torch.arange(size, device=self.device))
+                batch = {name: t[mine] for name, t in batch.items()}
+                self.batch_share, size = len(mine) / size, len(mine)
+            for transform in self.batch_transforms:
+                batch = transform(batch)
+            yield batch, size
+
+    def rank_slices(self, order: list[torch.Tensor]) -> tuple[list[torch.Tensor], Iterator[float]]:
+        """This rank's slice of each global batch, and its share of the batch's rows (global
+        batches with fewer rows than ranks are dropped)."""
+        kept = [index for index in order if len(index) >= self.world_size]
+        local = [distributed.shard(index) for index in kept]
+        shares = [len(mine) / len(index) for mine, index in zip(local, kept, strict=True)]
+        return local, iter(shares)
 
     def train_epoch(self, train: TensorSplit) -> dict[str, float]:
         self.model.train()
@@ -246,7 +307,11 @@ class Trainer:
             self.global_step += 1
             self.callbacks.on_batch_end(self, losses["loss"])
         self.batch = None
-        means = epoch_losses.means()
+        if self.world_size > 1:
+            means = epoch_losses.global_means(self.device)
+            distributed.broadcast_module(self.module, buffers_only=True)  # batch-norm statistics
+        else:
+            means = epoch_losses.means()
         if not math.isfinite(means.get("loss", 0.0)):
             self.raise_non_finite(torch.tensor(means["loss"]))
         # a non-finite gradient with a finite loss leaves non-finite weights: catch them before
@@ -264,7 +329,14 @@ class Trainer:
         """Model outputs for all of ``x`` in eval mode, in batches of ``eval_batch_size``."""
         was_training = self.model.training
         self.model.eval()
-        outputs = batched_outputs(self.forward, x, self.eval_batch_size)
+        if hasattr(x, "chunks"):  # inputs streamed from disk, in order
+            chunks = [batched_outputs(self.forward, c, self.eval_batch_size) for c in x.chunks()]
+            outputs = torch.cat(chunks)
+        elif self.world_size > 1:  # each rank its slice; every rank gets all the outputs
+            mine = batched_outputs(self.forward, distributed.shard(x), self.eval_batch_size)
+            outputs = distributed.gather_rows(mine, len(x))
+        else:
+            outputs = batched_outputs(self.forward, x, self.eval_batch_size)
         self.model.train(was_training)
         return outputs
 
@@ -274,12 +346,29 @@ class Trainer:
 
     # ------------------------------------------------------------------------ failures
     def raise_non_finite(self, loss: torch.Tensor) -> None:
-        """Stop on a non-finite ``loss`` of the coming step, naming the first layer."""
+        """Stop on a non-finite ``loss`` of the coming step, naming the first layer, and the
+        batch's non-finite inputs when the numbers came in with the data."""
         batch = self.batch
         probe = None if batch is None else (lambda: self.paradigm.forward(self, batch))
         layer = first_non_finite_layer(self.module, probe)
+        inputs = non_finite_inputs(batch or {})
+        if inputs:
+            layer = f"{layer}; non-finite input: {inputs}"
         what = f"non-finite loss ({loss.item()})"
         raise non_finite_error(what, self.epoch + 1, self.global_step + 1, layer)
+
+    def raise_non_finite_validation(self, valid: TensorSplit, loss: float, epoch: int) -> None:
+        """Stop on a non-finite validation loss (before the epoch's checkpoint), naming the
+        first layer whose eval-mode output is non-finite on the validation split."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            layer = first_non_finite_layer(
+                self.module, lambda: self.paradigm.forward(self, valid.tensors)
+            )
+        finally:
+            self.model.train(was_training)
+        raise non_finite_error(f"non-finite valid_loss ({loss})", epoch, self.global_step, layer)
 
     # ------------------------------------------------------------------------- resuming
     def state_dict(self) -> dict[str, Any]:
@@ -294,6 +383,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "callbacks": self.callbacks.state_dict(),
             "paradigm": self.paradigm.state_dict(),
+            "scalers": {name: scaler.state_dict() for name, scaler in self.scalers.items()},
         }
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
@@ -321,6 +411,9 @@ class Trainer:
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.callbacks.load_state_dict(state["callbacks"])
         self.paradigm.load_state_dict(state.get("paradigm", {}))
+        for name, scaler in self.scalers.items():
+            if name in state.get("scalers", {}):
+                scaler.load_state_dict(state["scalers"][name])
 
 
 class EpochLosses:
@@ -364,6 +457,14 @@ class EpochLosses:
         averages = (torch.stack(list(self.sums.values())) / self.rows).tolist()
         return dict(zip(self.sums, averages, strict=True))
 
+    def global_means(self, device: torch.device) -> dict[str, float]:
+        """Each loss's mean over every rank's rows: the sums and row counts are summed over
+        the ranks in one all-reduce."""
+        self.fold()
+        totals = torch.stack([*self.sums.values(), torch.tensor(float(self.rows), device=device)])
+        totals = distributed.sum_across(totals.float())
+        return dict(zip(self.sums, (totals[:-1] / totals[-1]).tolist(), strict=True))
+
 
 @torch.inference_mode()
 def batched_outputs(
@@ -379,6 +480,36 @@ def parameters_finite(model: nn.Module) -> bool:
     """Whether every parameter is finite (NaN/inf in any makes the summed norms non-finite)."""
     weights = [p.detach() for p in model.parameters()]
     return not weights or bool(torch.isfinite(torch.stack(torch._foreach_norm(weights)).sum()))
+
+
+def gradients_finite(parameters: list[nn.Parameter]) -> bool:
+    """Whether every gradient is finite, in one fused pass over all of them (the check AMP's
+    gradient scaler runs; it multiplies each gradient by 1, which changes no value)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return True
+    found = torch.zeros(1, device=grads[0].device)  # set to 1 by a NaN/inf anywhere
+    torch._amp_foreach_non_finite_check_and_unscale_(grads, found, _one(grads[0].device))
+    return not found.item()
+
+
+_ONES: dict[torch.device, torch.Tensor] = {}  # read-only 1.0 per device, for the check
+
+
+def _one(device: torch.device) -> torch.Tensor:
+    if device not in _ONES:
+        _ONES[device] = torch.ones(1, device=device)
+    return _ONES[device]
+
+
+def non_finite_inputs(batch: Batch) -> str | None:
+    """The batch's floating-point tensors holding NaN/inf, as ``batch['x']``."""
+    names = [
+        f"batch[{name!r}]"
+        for name, t in batch.items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+    return ", ".join(names) or None
 
 
 def non_finite_error(what: str, epoch: int, step: int, layer: str | None) -> TrainingError:

@@ -60,7 +60,17 @@ def rmsprop(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer
     )
 
 
-def build_optimizer(params: ParamGroups, cfg: Any, device: torch.device) -> torch.optim.Optimizer:
-    """Build ``cfg.name`` over ``params`` (parameters or param groups with their own ``lr``)."""
+def build_optimizer(
+    params: ParamGroups | torch.nn.Module, cfg: Any, device: torch.device
+) -> torch.optim.Optimizer:
+    """Build ``cfg.name`` over ``params`` (parameters or param groups with their own ``lr``).
+
+    Given a module, its parameters are grouped by layer group, head first, with discriminative
+    learning rates when ``cfg.lr_decay`` is set (:mod:`gradwise.transfer.groups`).
+    """
+    if isinstance(params, torch.nn.Module):
+        from gradwise.transfer.groups import optimizer_param_groups
+
+        params = optimizer_param_groups(params, cfg.lr, getattr(cfg, "lr_decay", None))
     fused = device.type in ("cpu", "cuda")
     return OPTIMIZERS.get(cfg.name)(params, cfg, fused)

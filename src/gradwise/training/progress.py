@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gradwise.training.callbacks import Callback
@@ -56,13 +57,13 @@ class ProgressBar(Callback):
     def __init__(
         self,
         steps_per_epoch: int,
-        metric: str,
+        metric: str | Sequence[str],
         stream: TextIO | None = None,
         width: int = 24,
         live: bool | None = None,
     ) -> None:
         self.steps_per_epoch = steps_per_epoch
-        self.metric = metric
+        self.metrics = [metric] if isinstance(metric, str) else list(metric)  # valid_<name>
         self.stream = stream or sys.stderr
         self.width = width
         self.live = is_terminal(self.stream) if live is None else live
@@ -93,9 +94,14 @@ class ProgressBar(Callback):
         parts = [f"epoch {epoch:>{width}}/{trainer.epochs}", f"loss {logs['train_loss']:.4f}"]
         if "valid_loss" in logs:
             parts.append(f"valid_loss {logs['valid_loss']:.4f}")
-        key = f"valid_{self.metric}"
-        if key in logs and key != "valid_loss":
-            parts.append(f"{key} {logs[key]:.4f}")
+        for metric in self.metrics:
+            if metric in logs:  # logged under its own name (an agent's eval_return)
+                if logs[metric] == logs[metric]:  # not NaN: measured this epoch
+                    parts.append(f"{metric} {logs[metric]:.4g}")
+                continue
+            key = f"valid_{metric}"
+            if key in logs and key != "valid_loss":
+                parts.append(f"{key} {logs[key]:.4f}")
         if "time" in logs:
             parts.append(format_seconds(logs["time"]))
         if epoch < trainer.epochs:

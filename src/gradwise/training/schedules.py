@@ -7,6 +7,7 @@ count, ``S`` the steps per epoch and ``T`` the total steps; linear warm-up over
 - constant:    f = 1
 - step:        f = γ^⌊t / (step_epochs·S)⌋
 - exponential: f = γ^(t / S)                       (γ per epoch)
+- linear:      f = 1 − (1 − m)·t'/T'                (t', T' after warm-up; the RL-Zoo ``lin_``)
 - cosine:      f = m + (1 − m)·½(1 + cos(π·t'/T'))  (t', T' after warm-up; m = min_lr_ratio)
 - one_cycle:   cosine rise from lr/25 to lr over pct_start·T, then cosine fall to lr·m
                (Smith & Topin, 2017), warm-up included in the rise
@@ -48,6 +49,14 @@ def step(cfg: Any, steps_per_epoch: int, total_steps: int) -> Multiplier:
 @SCHEDULES.register("exponential")
 def exponential(cfg: Any, steps_per_epoch: int, total_steps: int) -> Multiplier:
     return lambda t: cfg.gamma ** (t / steps_per_epoch)
+
+
+@SCHEDULES.register("linear")
+def linear(cfg: Any, steps_per_epoch: int, total_steps: int) -> Multiplier:
+    warmup = round(cfg.warmup_epochs * steps_per_epoch)
+    span = max(1, total_steps - warmup)
+    floor = cfg.min_lr_ratio
+    return lambda t: 1.0 - (1.0 - floor) * min(1.0, max(0, t - warmup) / span)
 
 
 @SCHEDULES.register("cosine")

@@ -77,7 +77,7 @@ def plan_study(
     if timeout is not None and timeout <= 0:
         raise ConfigError(f"timeout: must be > 0 seconds, got {timeout}")
     metric = tune.metric or default_metric(validated)
-    if metric.startswith("valid_") and validated.data.valid == 0:
+    if metric.startswith("valid_") and validated.data is not None and validated.data.valid == 0:
         raise ConfigError(
             f"{origin}: tune.metric: {metric} needs a validation split (data.valid > 0)"
         )
@@ -100,8 +100,12 @@ def plan_study(
 
 
 def default_metric(config: ExperimentConfig) -> str:
-    """``valid_<main metric>`` of the task's paradigm: valid_accuracy, valid_rmse, ..."""
-    return f"valid_{TASKS.get(config.task).main_metric}"
+    """``valid_<main metric>`` of the task's paradigm: valid_accuracy, valid_rmse, ...; a
+    paradigm that chooses the checkpoint's metric (an agent's eval_return) chooses this too."""
+    paradigm = TASKS.get(config.task)
+    if "train.monitor" in paradigm.config_defaults(config):
+        return config.train.monitor
+    return f"valid_{paradigm.main_metric}"
 
 
 def default_direction(metric: str) -> str:
