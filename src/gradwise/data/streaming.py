@@ -400,7 +400,7 @@ def split_rows(
         )
     n_valid, n_test = split_sizes(reader.n_rows, data.valid, data.test)
     if target_kind == "labels":
-        codes = pd.factorize(pd.Series(raw_targets).astype(str))[0]
+        _, codes = np.unique(raw_targets, return_inverse=True)  # no Python object per row
         train, valid, test = stratified_split(codes, n_valid, n_test, seed)
     else:
         train, valid, test = plain_split(reader.n_rows, n_valid, n_test, seed)
@@ -421,7 +421,9 @@ def load_streamed_splits(data: Any, target_kind: str | None, seed: int) -> Strea
     if target_kind is not None:
         names = [data.target] if isinstance(reader, ParquetChunks) else None
         scale_target = data.options.get("scale_target", True)
-        target = fit_target_encoder(raw_targets[train], target_kind, names, scale_target)
+        # labels: fitted on the distinct training labels (the classes are all it keeps)
+        fitted = np.unique(raw_targets[train]) if target_kind == "labels" else raw_targets[train]
+        target = fit_target_encoder(fitted, target_kind, names, scale_target)
     if isinstance(reader, ParquetChunks):
         specs, dropped = fit_table(reader, train, data.scale, seed)
         if not specs:
@@ -440,7 +442,7 @@ def load_streamed_splits(data: Any, target_kind: str | None, seed: int) -> Strea
             factor=factor.tolist(),
         )
     targets = {
-        name: None if target is None else target.encode(raw_targets[rows])
+        name: None if target is None else encode_targets(target, raw_targets, rows)
         for name, rows in indices.items()
     }
     profile = {
@@ -457,6 +459,15 @@ def load_streamed_splits(data: Any, target_kind: str | None, seed: int) -> Strea
     return StreamedSplits(reader, indices, targets, preprocessor, profile)
 
 
+def encode_targets(target: Any, raw_targets: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The encoded targets of ``rows``; labels through their distinct values (one lookup per
+    class, not one Python object per row)."""
+    if target.kind != "labels":
+        return target.encode(raw_targets[rows])
+    distinct, inverse = np.unique(raw_targets[rows], return_inverse=True)
+    return target.encode(distinct)[inverse]
+
+
 def streamed_test_split(
     data: Any, target_kind: str | None, seed: int, preprocessor: Preprocessor
 ) -> StreamedSplits:
@@ -465,5 +476,5 @@ def streamed_test_split(
     reader, indices, raw_targets = split_rows(data, target_kind, seed)
     encoded = None
     if preprocessor.target is not None and raw_targets is not None:
-        encoded = preprocessor.encode_target(raw_targets[indices["test"]])
+        encoded = encode_targets(preprocessor.target, raw_targets, indices["test"])
     return StreamedSplits(reader, indices, {"test": encoded}, preprocessor, {"streamed": True})

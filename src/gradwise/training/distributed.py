@@ -69,18 +69,23 @@ def shard(index: torch.Tensor) -> torch.Tensor:
     return index.tensor_split(world_size())[rank()]
 
 
-def all_reduce_gradients(parameters: Iterable[nn.Parameter], weight: float) -> None:
+def all_reduce_gradients(
+    parameters: Iterable[nn.Parameter], weight: float, flag: float = 0.0
+) -> float:
     """Replace each gradient by ``Σ_r weight_r · grad_r`` over the ranks, in one flattened
-    all-reduce (parameters without a gradient are left out, alike on every rank)."""
+    all-reduce (parameters without a gradient are left out, alike on every rank); ``flag``
+    rides along in the same all-reduce and its sum over the ranks is returned (e.g. how many
+    ranks saw a non-finite loss)."""
     grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    flat = torch._utils._flatten_dense_tensors(grads).mul_(weight)
+    flat = torch._utils._flatten_dense_tensors(grads).mul_(weight) if grads else None
+    carried = torch.tensor([flag], device=flat.device if flat is not None else "cpu")
+    flat = carried if flat is None else torch.cat([flat, carried.to(flat.dtype)])
     dist.all_reduce(flat)
-    for grad, reduced in zip(
-        grads, torch._utils._unflatten_dense_tensors(flat, grads), strict=True
-    ):
-        grad.copy_(reduced)
+    if grads:
+        reduced = torch._utils._unflatten_dense_tensors(flat[:-1], grads)
+        for grad, value in zip(grads, reduced, strict=True):
+            grad.copy_(value)
+    return float(flat[-1])
 
 
 def sum_across(values: torch.Tensor) -> torch.Tensor:

@@ -174,16 +174,15 @@ class Trainer:
         optimizer = self.optimizers[name]
         if self.l1 > 0:
             loss = loss + l1_penalty(self.l1_weights[name], self.l1)
-        if self.world_size > 1:  # the ranks agree: a loss non-finite on any stops them all
-            if distributed.any_across(not math.isfinite(loss.item()), self.device):
-                self.raise_non_finite(loss)
-        elif self.check_every_step and not math.isfinite(loss.item()):
+        if self.world_size == 1 and self.check_every_step and not math.isfinite(loss.item()):
             self.raise_non_finite(loss)
         optimizer.zero_grad(set_to_none=True)
         scaler = self.scalers.get(name)
         (loss if scaler is None else scaler.scale(loss)).backward()
-        if self.world_size > 1:
-            distributed.all_reduce_gradients(self.parameters[name], self.batch_share)
+        if self.world_size > 1:  # the ranks agree: a loss non-finite on any stops them all
+            bad = float(not math.isfinite(loss.item()))  # rides along with the gradients
+            if distributed.all_reduce_gradients(self.parameters[name], self.batch_share, bad):
+                self.raise_non_finite(loss)  # before the step: the weights stay finite
         if scaler is not None:
             scaler.unscale_(optimizer)  # hooks and clipping see true gradients
         self.stepping = name
