@@ -156,6 +156,10 @@ def train(args: argparse.Namespace) -> int:
         run = api.train(
             args.config, out=args.out, overrides=args.overrides, quiet=args.quiet or args.json
         )
+    if launched():  # a process of a data-parallel run: leave its group cleanly
+        from gradwise.training.distributed import leave_process_group
+
+        leave_process_group()
     if not main_process():
         return 0  # rank 0 speaks for a data-parallel run
     summary = run.summary
