@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,29 @@ def regression_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread for the test: tiny models train fastest so on shared cores (two
+    threads spin-wait on each other when the machine is busy)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def merged(config: dict, sections: dict) -> dict:
+    """``config`` with ``sections`` laid over it: a mapping updates the section's mapping key
+    by key, anything else replaces it."""
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    return config
+
+
 def tiny_config(source: str, **sections) -> dict:
     """A fast experiment dict: a small MLP for a few epochs on CPU."""
     config = {
@@ -59,12 +83,7 @@ def tiny_config(source: str, **sections) -> dict:
         "model": {"kind": "mlp", "hidden": [16]},
         "train": {"epochs": 3, "batch_size": 32, "device": "cpu"},
     }
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return config
+    return merged(config, sections)
 
 
 def run_python(*args: str, **options: Any) -> subprocess.CompletedProcess:

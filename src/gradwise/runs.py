@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradwise import _background as background
 from gradwise._io import read_json, read_jsonl
 from gradwise.errors import CheckpointError
 
@@ -178,22 +178,13 @@ def process_identity() -> dict[str, Any]:
 def heartbeat(paths: RunPaths, every: float = HEARTBEAT_SECONDS) -> Iterator[None]:
     """Touch ``paths.heartbeat`` now and every ``every`` seconds (a daemon thread) while the
     block runs; a process killed without a word (kill -9, power loss) stops touching it."""
-    stop = threading.Event()
 
     def beat() -> None:
-        while True:
-            with contextlib.suppress(OSError):  # a vanished or read-only folder
-                paths.heartbeat.touch()
-            if stop.wait(every):
-                return
+        with contextlib.suppress(OSError):  # a vanished or read-only folder
+            paths.heartbeat.touch()
 
-    thread = threading.Thread(target=beat, name="gradwise-heartbeat", daemon=True)
-    thread.start()
-    try:
+    with background.every(every, beat, name="gradwise-heartbeat"):
         yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def run_status(paths: RunPaths, summary: dict[str, Any], now: float | None = None) -> str:

@@ -9,15 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import tiny_config
+from tests.conftest import merged, tiny_config
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread: None) -> None:
+    """One torch thread for every test here (see tests/conftest.py)."""
 
 
 def digit_arrays(n: int = 300) -> tuple[np.ndarray, np.ndarray]:
@@ -60,12 +57,7 @@ def config(source: Path | str, task: str, **sections: Any) -> dict[str, Any]:
         report={"enabled": False},
         diagnose={"enabled": False},
     )
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **value}
-        else:
-            base[key] = value
-    return base
+    return merged(base, sections)
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,10 @@ fastest, and keeps two test processes from fighting over the cores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 import yaml
 
 TINY: dict[str, Any] = {
@@ -21,11 +19,8 @@ TINY: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread: None) -> None:
+    """One torch thread for every test here (see tests/conftest.py)."""
 
 
 @pytest.fixture

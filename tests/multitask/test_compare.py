@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 import gradwise
 from gradwise.cli.compare import print_comparison
@@ -16,11 +15,8 @@ from tests.multitask.conftest import multitask_config
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread: None) -> None:
+    """One torch thread for every test here (see tests/conftest.py)."""
 
 
 def compare_config(source: Path, **compare) -> dict:

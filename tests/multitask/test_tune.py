@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 import gradwise
 from gradwise.errors import ConfigError
@@ -16,11 +15,8 @@ SPACE = {"train.optimizer.lr": {"type": "float", "low": 1e-3, "high": 0.05, "log
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread: None) -> None:
+    """One torch thread for every test here (see tests/conftest.py)."""
 
 
 def test_a_study_optimizes_one_targets_metric(diamonds_csv: Path, tmp_path: Path):

@@ -11,7 +11,7 @@ need both).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pytest
 import torch
 
 from gradwise.registry import Registry
+from tests.conftest import merged
 
 ConfigFactory = Callable[[Path], dict[str, Any]]
 QUIET = {"report": {"enabled": False}, "diagnose": {"enabled": False}}
@@ -57,12 +58,7 @@ def experiment(source: str, **sections: Any) -> dict[str, Any]:
         "train": {"epochs": 4, "batch_size": 16, "device": "cpu"},
         **QUIET,
     }
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return config
+    return merged(config, sections)
 
 
 def _table(folder: Path, name: str, target: np.ndarray, x: np.ndarray) -> Path:
@@ -122,13 +118,9 @@ PARADIGMS.register("multitask")(ParadigmCase(multitask_config, new_rows))
 
 # ------------------------------------------------------------------------------- fixtures
 @pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
+def _one_thread(one_torch_thread: None) -> None:
     """One torch thread: the tiny models train ~10x faster than with threads contending for
     two shared cores, and the kill/resume subprocesses use one thread too."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(params=PARADIGMS.names())

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import merged
 from tests.rl import envs
 
 
@@ -43,9 +44,4 @@ def rl_config(agent_name: str = "ppo", env_id: str = "CartPole-v1", **sections: 
         "train": {"epochs": 6, "device": "cpu"},
         "report": {"enabled": False},
     }
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    return config
+    return merged(config, sections)

@@ -101,11 +101,6 @@ def _worker_process(
             report.states[result.status] = report.states.get(result.status, 0) + 1
     except KeyboardInterrupt:
         pass
-    except GradwiseError as exc:
-        report.error = str(exc)
-        report.error_type = f"{type(exc).__module__}:{type(exc).__qualname__}"
     except Exception as exc:
-        import traceback
-
-        report.error = "".join(traceback.format_exception(exc))
+        report.record_failure(exc)
     reports.put(report)

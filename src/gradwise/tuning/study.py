@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import socket
-import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -32,6 +31,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from gradwise._background import every
 from gradwise.config.tune import ParamSpec
 from gradwise.errors import ConfigError
 from gradwise.tuning.plan import TunePlan
@@ -289,21 +289,14 @@ class StudyQueue:
             yield
             return
         trial_id = self.trial_id(trial.number)
-        stop = threading.Event()
 
         def beat() -> None:
-            while not stop.wait(interval):
-                # a failed beat (the server briefly unreachable) is retried at the next one
-                with contextlib.suppress(Exception):
-                    self.storage.record_heartbeat(trial_id)  # type: ignore[attr-defined]
+            # a failed beat (the server briefly unreachable) is retried at the next one
+            with contextlib.suppress(Exception):
+                self.storage.record_heartbeat(trial_id)  # type: ignore[attr-defined]
 
-        thread = threading.Thread(target=beat, name=f"heartbeat-{trial.number}", daemon=True)
-        thread.start()
-        try:
+        with every(interval, beat, name=f"heartbeat-{trial.number}", now=False):
             yield
-        finally:
-            stop.set()
-            thread.join()
 
     def requeue(self, number: int) -> None:
         """Put a started trial back in the queue, its parameters kept."""

@@ -39,6 +39,16 @@ class WorkerReport:
     error: str | None = None  # what stopped the worker: a user error's message, or a bug's
     error_type: str | None = None  # a user error's class, "module:qualname"; None for a bug
 
+    def record_failure(self, exc: Exception) -> None:
+        """What stopped the worker: a user error's message and class, or a bug's traceback."""
+        if isinstance(exc, GradwiseError):
+            self.error = str(exc)
+            self.error_type = f"{type(exc).__module__}:{type(exc).__qualname__}"
+            return
+        import traceback
+
+        self.error = "".join(traceback.format_exception(exc))
+
     def user_error(self) -> GradwiseError | None:
         """The worker's user error, as its own class (a GradwiseError if that cannot be
         imported here); None when the worker stopped without one."""
@@ -99,13 +109,8 @@ def worker_process(plan: TunePlan, index: int, results: Any) -> None:
         report = work(plan, index)
     except KeyboardInterrupt:
         pass  # its trial went back to the queue; the parent was interrupted too, or it goes on
-    except GradwiseError as exc:
-        report.error = str(exc)
-        report.error_type = f"{type(exc).__module__}:{type(exc).__qualname__}"
     except Exception as exc:
-        import traceback
-
-        report.error = "".join(traceback.format_exception(exc))
+        report.record_failure(exc)
     results.put(report)
 
 
