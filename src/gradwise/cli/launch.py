@@ -10,10 +10,7 @@ every machine runs the same command with ``--nnodes`` and one ``--rdzv-endpoint`
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import sys
-import uuid
 
 from gradwise.errors import ConfigError
 
@@ -52,29 +49,18 @@ def launch(args: argparse.Namespace, argv: list[str]) -> int:
         raise ConfigError("train --nproc/--nnodes: give at least 1")
     if args.nnodes > 1 and not args.rdzv_endpoint:
         raise ConfigError("train --nnodes: a multi-machine run needs --rdzv-endpoint HOST:PORT")
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
-
-    # the workers say what went wrong in one line each; the launcher's own log would repeat it
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
-    cores = os.cpu_count() or 1
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores // args.nproc)))
-    config = LaunchConfig(
-        min_nodes=args.nnodes,
-        max_nodes=args.nnodes,
-        nproc_per_node=args.nproc,
-        run_id=args.rdzv_id or str(uuid.uuid4()),
-        rdzv_backend="c10d",
-        rdzv_endpoint=args.rdzv_endpoint or "localhost:0",
-        max_restarts=0,
-        monitor_interval=0.1,
+    from gradwise.training.launcher import (
+        Launch,
+        first_failure,
+        launch_module,
+        threads_per_process,
     )
-    try:
-        elastic_launch(config, sys.executable)("-m", MODULE, *argv)
-    except ChildFailedError as exc:
-        codes = [failure.exitcode for _, failure in sorted(exc.failures.items())]
-        return next((code for code in codes if code > 0), 1)
-    return 0
+
+    # the processes share the cores, unless OMP_NUM_THREADS says otherwise
+    threads = {"OMP_NUM_THREADS": threads_per_process(args.nproc)}
+    env = {} if "OMP_NUM_THREADS" in os.environ else threads
+    where = Launch(args.nproc, args.nnodes, args.rdzv_endpoint, args.rdzv_id)
+    return first_failure(launch_module(MODULE, argv, where, env))
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:

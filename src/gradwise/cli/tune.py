@@ -23,6 +23,12 @@ def _tune_args(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=1, help="worker processes on this machine (1)"
     )
     parser.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        help="processes that train each trial data-parallel (torchrun, as train --nproc)",
+    )
+    parser.add_argument(
         "--storage",
         default=None,
         metavar="URL",
@@ -53,6 +59,7 @@ def tune(args: argparse.Namespace) -> int:
         overrides=args.overrides,
         timeout=args.timeout,
         quiet=args.quiet or args.json,
+        nproc=args.nproc,
     )
     if args.json:
         print_json(result.document)

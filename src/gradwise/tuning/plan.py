@@ -15,7 +15,7 @@ from typing import Any
 
 from gradwise.config import ExperimentConfig, validate_config
 from gradwise.config.load import ConfigSource, read_raw_config
-from gradwise.config.tune import TuneConfig
+from gradwise.config.tune import ParamSpec, TuneConfig
 from gradwise.errors import ConfigError
 from gradwise.metric_names import higher_is_better
 from gradwise.tasks import TASKS
@@ -38,6 +38,7 @@ class TunePlan:
     timeout: float | None  # seconds after which this process starts no new trial
     seed: int  # sampler seed (each trial's sampler is seeded with seed + trial number)
     epochs: int | None  # epochs per trial, or None when train.epochs is searched
+    nproc: int = 1  # processes that train each trial data-parallel (1: in the worker itself)
 
     @property
     def trials_dir(self) -> Path:
@@ -54,6 +55,7 @@ def plan_study(
     study: str | None = None,
     out: str | Path | None = None,
     timeout: float | None = None,
+    nproc: int | None = None,
 ) -> TunePlan:
     """Read and check the experiment and its search space; nothing is written."""
     # as written, not resolved: a trial that switches model.kind must not carry the other
@@ -68,9 +70,11 @@ def plan_study(
     tune = validated.tune
     experiment = {key: value for key, value in raw.items() if key != "tune"}
     space.check_space(experiment, tune.space, origin)
-    for flag, value in (("--trials", trials), ("--workers", workers)):
+    for flag, value in (("--trials", trials), ("--workers", workers), ("--nproc", nproc)):
         if value is not None and value < 1:
             raise ConfigError(f"{flag}: must be ≥ 1, got {value}")
+    nproc = nproc or 1
+    check_processes(validated, tune.space, nproc, origin)
     trials = trials if trials is not None else tune.trials
     if tune.sampler == "grid":  # a float range without a step has no grid (ConfigError)
         trials = min(trials, math.prod(len(v) for v in space.grid(tune.space).values()))
@@ -96,7 +100,32 @@ def plan_study(
         timeout=timeout if timeout is not None else tune.timeout,
         seed=tune.seed if tune.seed is not None else validated.seed,
         epochs=None if "train.epochs" in tune.space else validated.train.epochs,
+        nproc=nproc,
     )
+
+
+def check_processes(
+    config: ExperimentConfig, searched: Mapping[str, ParamSpec], nproc: int, origin: str
+) -> None:
+    """Every trial can be shared by ``nproc`` data-parallel processes: ``train.batch_size`` is
+    the global batch, and each process trains its slice of every batch, so no batch size the
+    trials may get (the experiment's, or each one the space allows) is below ``nproc``."""
+    if nproc == 1:
+        return
+    spec = searched.get("train.batch_size")
+    if spec is None:
+        sizes, key = [config.train.batch_size], "train.batch_size"
+    elif spec.type == "categorical":
+        sizes, key = list(spec.choices or []), "tune.space.train.batch_size"
+    else:
+        sizes, key = [spec.low], "tune.space.train.batch_size.low"
+    small = [s for s in sizes if isinstance(s, (int, float)) and s < nproc]
+    if small:
+        raise ConfigError(
+            f"{origin}: {key} {small[0]:g} is smaller than --nproc {nproc}: the batch is "
+            f"global and each process trains its slice of it, so a batch needs at least "
+            f"{nproc} rows; use larger batches or fewer processes"
+        )
 
 
 def default_metric(config: ExperimentConfig) -> str:

@@ -33,6 +33,7 @@ def tune(
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
     timeout: float | None = None,
     quiet: bool = True,
+    nproc: int | None = None,
 ) -> TuneResult:
     """Search the experiment's ``tune.space`` and return the study's result.
 
@@ -40,7 +41,8 @@ def tune(
     ``workers`` processes started here and by any other ``gradwise tune`` on the same
     ``storage`` (an SQLAlchemy URL; default an SQLite file ``study.db`` in the study directory
     ``out``, default ``runs/<study>-tune``). Running it again resumes the study. Nothing is
-    written before the experiment, its search space and its data have been checked.
+    written before the experiment, its search space and its data have been checked. ``nproc``
+    trains each trial in that many data-parallel processes (:mod:`gradwise.tuning.parallel`).
     """
     plan = plan_study(
         config,
@@ -51,6 +53,7 @@ def tune(
         study=study,
         out=out,
         timeout=timeout,
+        nproc=nproc,
     )
     # torch and Optuna only once the plan is sound: a mistake above is reported at once
     from gradwise.tuning.progress import StudyProgress
@@ -97,8 +100,10 @@ def _check_data(plan: TunePlan) -> None:
     from gradwise.experiment import create_paradigm
     from gradwise.tasks import load_data
     from gradwise.tasks.checks import check_metric
+    from gradwise.tuning.parallel import check_devices
 
     config = load_config(plan.experiment)
+    check_devices(plan, config.train.device)
     splits = load_data(config)
     has_valid = splits is None or len(splits.x_valid) > 0  # no dataset: the paradigm's own
     check_metric("tune.metric", plan.metric, create_paradigm(config, splits), has_valid)

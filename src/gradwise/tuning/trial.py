@@ -5,6 +5,8 @@ reports the metric to the study and, when the pruner says so, stops the run; the
 marked ``pruned`` in its summary and the trial is told PRUNED. A trial whose run fails (a
 non-finite loss, running out of memory, any exception) is told FAIL with the reason in its
 ``error`` attribute, and the study goes on. An interrupted trial goes back to the queue.
+With ``plan.nproc > 1`` the run trains in that many data-parallel processes
+(:mod:`gradwise.tuning.parallel`); everything else here stays the same.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import gc
 import math
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +37,11 @@ class MetricNotLogged(ConfigError):
 
 class PruningCallback(Callback):
     """Reports ``metric`` each epoch (``trial.report(value, epoch)``), keeps its best finite
-    value (``monitor``) and stops the run when ``trial.should_prune()``."""
+    value (``monitor``) and stops the run when ``trial.should_prune()``. In a data-parallel
+    trial rank 0 alone reports (once per epoch) and decides; the engine makes every rank stop
+    with it."""
+
+    main_process_only = True
 
     def __init__(self, trial: optuna.Trial, metric: str, direction: str) -> None:
         self.trial = trial
@@ -57,24 +64,45 @@ class PruningCallback(Callback):
             trainer.stop_training = True
 
 
-def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState:
-    """Train the trial's run and tell the study how it went; returns the trial's state."""
+@dataclass(frozen=True)
+class TrialRun:
+    """What a trial's training left: its run, the best finite value of the study's metric
+    (None: never finite) and the epoch the pruner stopped it at (None: not pruned)."""
+
+    path: Path
+    summary: dict[str, Any]
+    best: float | None
+    pruned_at: int | None
+
+
+def train_here(
+    queue: StudyQueue, trial: optuna.Trial, name: str, overrides: dict[str, Any]
+) -> TrialRun:
+    """Train the trial's run in this process."""
     from gradwise import api
 
     plan = queue.plan
+    callback = PruningCallback(trial, plan.metric, plan.direction)
+    run = api.train(
+        plan.experiment, out=plan.trials_dir, overrides=overrides, callbacks=[callback], quiet=True
+    )
+    return TrialRun(run.path, run.summary, callback.monitor.best_value, callback.pruned_at)
+
+
+def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState:
+    """Train the trial's run (here, or in ``plan.nproc`` data-parallel processes) and tell the
+    study how it went; returns the trial's state."""
+    plan = queue.plan
     study = queue.study
     name = f"{plan.experiment.get('name', 'experiment')}-trial{trial.number:04d}"
-    callback = PruningCallback(trial, plan.metric, plan.direction)
     try:
         values = space.suggest(trial, plan.tune.space)
         overrides = {**values, "name": name, "report.enabled": plan.tune.reports}
-        run = api.train(
-            plan.experiment,
-            out=plan.trials_dir,
-            overrides=overrides,
-            callbacks=[callback],
-            quiet=True,
-        )
+        if plan.nproc > 1:
+            from gradwise.tuning.parallel import train_in_processes as train
+        else:
+            train = train_here
+        run = train(queue, trial, name, overrides)
     except MetricNotLogged:
         _discard_runs(plan.trials_dir, name)
         queue.requeue(trial.number)
@@ -86,7 +114,7 @@ def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState
     except Exception as exc:
         _forget_memory()
         return _fail(study, trial, _reason(exc), _run_dir(plan.trials_dir, name))
-    best = callback.monitor.best_value
+    best = run.best
     summary = run.summary
     trial.set_user_attr("run_dir", str(run.path))
     trial.set_user_attr("epochs", int(summary.get("epochs_run") or 0))
@@ -94,8 +122,8 @@ def run_trial(queue: StudyQueue, trial: optuna.Trial) -> optuna.trial.TrialState
     if best is None:
         return _fail(study, trial, f"{plan.metric} was never finite", run.path)
     trial.set_user_attr("value", best)
-    if callback.pruned_at is not None:
-        summary.update(status="pruned", pruned_at=callback.pruned_at)
+    if run.pruned_at is not None:
+        summary.update(status="pruned", pruned_at=run.pruned_at)
         atomic_write_json(RunPaths(run.path).summary, summary)
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         return optuna.trial.TrialState.PRUNED
