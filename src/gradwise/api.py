@@ -468,8 +468,7 @@ class Run:
     def model(self) -> torch.nn.Module:
         """The best checkpoint's model (the last one if no best was recorded), in eval mode."""
         if self._model is None:
-            shape = tuple(self.preprocessor.feature_shape) if self.preprocessor else ()
-            model = self.task.build_module(self.config, shape)
+            model = self.task.model_for(self.config, self.preprocessor)
             tag = "best" if (self.paths.checkpoints / "best.safetensors").is_file() else "last"
             load_weights(self.paths.checkpoints, tag, model)
             self._model = model.eval()

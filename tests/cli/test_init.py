@@ -152,3 +152,32 @@ def test_task_and_agent_flags_are_checked(people: Path, capsys, argv, message):
     code, out, err = init(capsys, str(people), "--target", "grade", *argv)
     assert code == 2 and out == ""
     assert message in err
+
+
+@pytest.mark.parametrize(
+    ("rows", "epochs", "batch", "lr"),
+    [(200, 200, 128, 0.001), (6259, 146, 128, 0.001), (53_940, 34, 256, 0.002)],
+)
+def test_the_table_recipe_trains_about_the_same_number_of_steps(
+    tmp_path: Path, capsys, rows: int, epochs: int, batch: int, lr: float
+):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=rows), "y": rng.normal(size=rows)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    status, out, _ = init(capsys, str(tmp_path / "t.csv"), "--target", "y")
+    written = yaml.safe_load(out)
+    assert status == 0 and f"# {rows} rows: {epochs} epochs of {batch}" in out
+    assert (written["train"]["epochs"], written["train"]["batch_size"]) == (epochs, batch)
+    assert written["train"]["optimizer"]["lr"] == lr
+    model, data = written["model"], written["data"]
+    assert model["numeric_embedding"] == "periodic" and data["one_hot_max"] == 9
+    assert written["train"]["early_stopping"] == {"patience": 20}
+    (tmp_path / "exp.yaml").write_text(out)
+    load_config(tmp_path / "exp.yaml")  # valid as printed
+
+
+def test_arrays_keep_their_own_recipe(capsys):
+    status, out, _ = init(capsys, "mnist1d", "--model", "mlp")
+    written = yaml.safe_load(out)
+    assert status == 0 and "numeric_embedding" not in written["model"]
+    assert "one_hot_max" not in written["data"]

@@ -39,7 +39,8 @@ BASE = {"data": {"source": "x"}}
         (
             {**BASE, "compare": {"models": [{}, {"kind": "mlp", "hiden": [4]}]}},
             "config: compare.models.1.hiden: unknown key (did you mean 'hidden'?); "
-            "valid keys here: activation, norm, dropout, init, init_from, freeze, kind, hidden",
+            "valid keys here: activation, norm, dropout, init, init_from, freeze, kind, hidden, "
+            "numeric_embedding, clip",
         ),
         (
             {**BASE, "compare": {"models": [{"hidden": [0]}]}},

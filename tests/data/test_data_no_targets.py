@@ -163,7 +163,7 @@ def test_old_preprocess_json_with_labels_still_loads() -> None:
     np.testing.assert_allclose(pre.transform_features(np.array([[3.0, 6.0]])), [[1.0, 1.0]])
     assert pre.decode_predictions(np.array([[0.1, 0.9], [2.0, -1.0]])).tolist() == ["yes", "no"]
     rewritten = pre.to_dict()  # saved again in the current format
-    assert rewritten["version"] == 2 and rewritten["targets"] == "labels"
+    assert rewritten["version"] == 3 and rewritten["targets"] == "labels"
     assert "task" not in rewritten and "task" not in rewritten["target"]
     assert Preprocessor.from_dict(rewritten).to_dict() == rewritten
 

@@ -120,5 +120,5 @@ def test_target_scaling_can_be_turned_off(config) -> None:
 
 
 def test_unknown_preprocess_version_is_a_checkpoint_error() -> None:
-    with raises_one_line(r"format version 2 .*found 99", CheckpointError):
+    with raises_one_line(r"format version 3 .*found 99", CheckpointError):
         Preprocessor.from_dict({"version": 99})

@@ -80,8 +80,20 @@ def test_dataframe_inputs_names_and_categories() -> None:
     with pytest.raises(ValueError, match="same order"):  # scikit-learn's rule for names
         model.predict(frame[["colour", "size"]])
     unseen = frame.assign(colour="green")  # a new category: unknown (all-zero), said
-    with pytest.warns(UserWarning, match=r"encoded as unknown .*colour: 'green'"):
+    with pytest.warns(UserWarning, match=r"encoded as unknown.*colour: 'green'"):
         assert len(model.predict(unseen)) == len(frame)
+
+
+def test_a_many_valued_category_is_embedded_as_in_gradwise_train() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"size": rng.normal(size=300), "shop": rng.integers(0, 20, 300)})
+    frame["shop"] = "s" + frame["shop"].astype(str)
+    y = np.where(frame["shop"].isin([f"s{i}" for i in range(10)]), "a", "b")
+    model = NeuralClassifier(random_state=0, **{**FAST, "epochs": 40, "hidden": (32,)})
+    model.fit(frame, y)
+    assert model.preprocessor_.feature_names == ["size", "shop#code"]
+    assert "inputs.embeddings.0.weight" in model.module_.state_dict()
+    assert model.score(frame, y) > 0.9
 
 
 def test_partial_fit_continues_on_new_rows_with_the_same_classes(iris) -> None:

@@ -86,6 +86,9 @@ def features_from_spec(spec: dict[str, Any], raw: pd.DataFrame | np.ndarray) -> 
         cells = raw[column["name"]].where(raw[column["name"]].notna(), column["fill"])
         if column["kind"] == "numeric":
             blocks.append(cells.to_numpy(dtype=np.float64)[:, None])
+        elif column["kind"] == "embedded":  # the category's index, -1 when unseen
+            index = {category: i for i, category in enumerate(column["categories"])}
+            blocks.append(np.array([[index.get(c, -1)] for c in cells], dtype=np.float64))
         else:
             categories = column["categories"]
             blocks.append((cells.to_numpy()[:, None] == np.asarray(categories)[None]) * 1.0)
@@ -111,12 +114,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def table_source(folder: Path) -> Path:
-    """A table with a categorical column, a date column and missing values (also in the
-    test rows)."""
+    """A table with a categorical column, one with 15 categories (embedded by the MLP), a date
+    column and missing values (also in the test rows)."""
     rng = np.random.default_rng(0)
     n = 200
     frame = pd.DataFrame({"x1": rng.normal(size=n) * 5 + 20, "x2": rng.normal(size=n)})
     frame["colour"] = rng.choice(["red", "green", "blue"], size=n)
+    frame["shop"] = rng.choice([f"s{i}" for i in range(15)], size=n)
     frame["label"] = np.where(frame["x1"] / 5 + frame["x2"] > 4 + (frame["colour"] == "red"), 1, 0)
     sold = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.uniform(0, 700, size=n), unit="D")
     frame["sold"] = sold.strftime("%Y-%m-%dT%H:%M")
@@ -176,7 +180,7 @@ def test_onnx_batch_dimension_is_dynamic(folder: Path, table_source: Path) -> No
         assert tensor.type.tensor_type.shape.dim[0].dim_param == "batch"
     spec = json.loads(preprocessing_path(output).read_text())
     kinds = [column["kind"] for column in spec["columns"]]
-    assert kinds == ["numeric", "numeric", "categorical", "datetime"]  # each through its recipe
+    assert kinds == ["numeric", "numeric", "categorical", "embedded", "datetime"]  # own recipes
     positions = [p for column in spec["columns"] for p in column["positions"]]
     assert positions == list(range(spec["input"]["shape"][1]))
     one_row = np.zeros((1, spec["input"]["shape"][1]))

@@ -49,7 +49,8 @@ def fit_classical(
     """
     entry = BASELINES.get(name)
     x_sampled, y_train = task.training_arrays(config.model_copy(update={"seed": seed}), subset)
-    x_train, x_test = flat_features(x_sampled), flat_features(subset.x_test)
+    layout = subset.preprocessor.table_layout
+    x_train, x_test = flat_features(x_sampled, layout), flat_features(subset.x_test, layout)
     classification = task.target_kind == "labels"
     n_targets = 1 if classification or y_train.ndim == 1 else y_train.shape[1]
     estimator = entry.build(FitContext(task.target_kind, seed, len(y_train), n_targets, threads))

@@ -31,9 +31,26 @@ class FitRecord:
         return asdict(self)
 
 
-def flat_features(x: np.ndarray) -> np.ndarray:
-    """(N, *feature_shape) → (N, F): what a classical model sees."""
-    return x.reshape(len(x), -1)
+ONE_HOT_FOR_CLASSICAL = 256  # embedded columns with at most this many categories
+
+
+def flat_features(x: np.ndarray, layout: dict[str, list] | None = None) -> np.ndarray:
+    """(N, *feature_shape) → (N, F): what a classical model sees. A table column the deep
+    model embeds (a category code, -1 unknown) is one-hot encoded again when it has at most
+    :data:`ONE_HOT_FOR_CLASSICAL` categories (an arbitrary order of codes would handicap
+    linear models); a code with more stays a number."""
+    flat = x.reshape(len(x), -1)
+    expand = [(p, k) for p, k in (layout or {}).get("embedded", []) if k <= ONE_HOT_FOR_CLASSICAL]
+    if not expand:
+        return flat
+    blocks = [np.delete(flat, [p for p, _ in expand], axis=1)]
+    for position, categories in expand:
+        codes = flat[:, position].astype(np.int64)  # (N,), -1: unknown → all zeros
+        one_hot = np.zeros((len(flat), categories), dtype=flat.dtype)
+        known = np.flatnonzero(codes >= 0)
+        one_hot[known, codes[known]] = 1.0
+        blocks.append(one_hot)
+    return np.concatenate(blocks, axis=1)
 
 
 def rows_for_timing(x: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -24,6 +24,8 @@ Init = Literal["default", "kaiming", "xavier", "orthogonal", "normal"]
 
 
 class ModelBase(Section):
+    # True: the builder takes a table's layout (``layout=``) and embeds many-valued categories
+    reads_table_layout: ClassVar[bool] = False
     activation: Activation = "relu"
     norm: Norm = "none"
     dropout: Probability = 0.0
@@ -37,8 +39,14 @@ class ModelBase(Section):
 
 
 class MLPConfig(ModelBase):
+    reads_table_layout: ClassVar[bool] = True
     kind: Literal["mlp"] = "mlp"
     hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [256, 256])
+    # numbers (a table's numeric and date features; every feature of an array): periodic: each
+    # becomes itself plus 3 learned combinations of 16 periodic features (RealMLP's PBLD)
+    numeric_embedding: Literal["none", "periodic"] = "none"
+    # smooth clipping of the numbers at ±clip: x / sqrt(1 + (x / clip)²); null: none
+    clip: Annotated[float, Field(gt=0)] | None = None
 
 
 class CNN1dConfig(ModelBase):

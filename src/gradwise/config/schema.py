@@ -84,7 +84,11 @@ class DataConfig(Section):
     drop: list[str] = Field(default_factory=list)  # columns to leave out
     valid: Probability = 0.1  # fraction of the whole data held out for validation
     test: Probability = 0.2  # fraction held out for the final test (ignored if the source has one)
-    scale: Literal["standard", "minmax", "none"] = "standard"  # fitted on the training split
+    # fitted on the training split; robust: (x - median) / (IQR / 1.349)
+    scale: Literal["standard", "robust", "minmax", "none"] = "standard"
+    # a table's categorical column with more categories is embedded (learned vectors) by models
+    # that read the table's layout (mlp) in tasks with targets; the others are one-hot encoded
+    one_hot_max: Annotated[int, Field(ge=1)] = 9
     # per-batch augmentations of the training split, in order, e.g. [{shift: 4}, {mixup: 0.2}]
     augment: list[dict[str, Any] | str] = Field(default_factory=list)
     # training split only: none | random | undersample | oversample | smote | class_weight

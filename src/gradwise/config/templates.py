@@ -104,6 +104,48 @@ TRAIN_RECIPES = {
 }
 DEFAULT_RECIPE = (20, 128, "{name: adam, lr: 0.001}", "{name: constant}")
 
+# Tables: the MLP in the spirit of RealMLP (Holzmüller et al. 2024) — each number embedded with
+# periodic features beside its value, many-valued categories embedded (data.one_hot_max) —
+# with the training that `benchmarks/tabular.py` measures against gradient boosting and RealMLP.
+TABLE_MODEL_BLOCKS = {
+    "mlp": """\
+model:
+  kind: mlp
+  hidden: [256, 256]          # units per hidden layer
+  numeric_embedding: periodic # none | periodic: each number beside 3 learned periodic features
+  clip: null                  # smooth clipping of the scaled numbers at ±clip (e.g. 3.0)
+  activation: relu            # relu | leaky_relu | gelu | silu | tanh | ...
+  norm: none                  # none | batch | layer
+  dropout: 0.2                # dropout after each hidden layer
+""",
+}
+# keys of the printed config that the recipes set (YAML text); the table recipe stops once the
+# validation loss has not improved for 20 epochs (small and noisy tables peak early)
+PLAIN_SETTINGS = {"scale": "standard", "ema": "null", "early_stopping": "null"}
+TABLE_SETTINGS = {"mlp": {"scale": "standard", "ema": "0.995", "early_stopping": "{patience: 20}"}}
+TABLE_DATA_LINES = (
+    "  one_hot_max: 9              # categorical columns with more values: learned embeddings\n"
+)
+TABLE_TRAIN_RECIPES = {
+    "mlp": (100, 128, "{name: adam, lr: 0.001, weight_decay: 0.0001}", "{name: constant}"),
+}
+TABLE_STEPS = 5000  # optimizer steps the table recipe trains for: epochs follow the table's size
+LARGE_TABLE = 16_000  # training rows from which batches double (and the learning rate with them)
+
+
+def table_training(rows: int | None, valid: float = 0.1, test: float = 0.2) -> tuple[int, int, str]:
+    """(epochs, batch size, optimizer) of the table MLP recipe for a table of ``rows``:
+    batches of 128 (256 from :data:`LARGE_TABLE` training rows, with twice the learning rate)
+    and about :data:`TABLE_STEPS` steps in all, 10–200 epochs; 100 epochs of 128 when the
+    size is unknown."""
+    if rows is None:
+        return 100, 128, TABLE_TRAIN_RECIPES["mlp"][2]
+    train_rows = max(1, round(rows * (1 - valid - test)))
+    batch = 256 if train_rows >= LARGE_TABLE else 128
+    epochs = min(200, max(10, round(TABLE_STEPS * batch / train_rows)))
+    lr = 0.001 * batch / 128
+    return epochs, batch, f"{{name: adam, lr: {lr:g}, weight_decay: 0.0001}}"
+
 
 @dataclass
 class DataFacts:
@@ -114,6 +156,7 @@ class DataFacts:
     targets: str | None = "labels"  # labels | values (the paradigm's target kind)
     target: str | None = None  # the target column of a table
     notes: list[str] = field(default_factory=list)
+    rows: int | None = None  # a table's rows, when init read its target column
 
 
 def starting_config(
@@ -163,11 +206,24 @@ def starting_config(
         warnings.warn(shape_note, stacklevel=2)
         facts.notes.append(f"note: {shape_note}")
     task = task or task_for_targets(facts.targets)
-    epochs, batch, optimizer, schedule = TRAIN_RECIPES.get(model, DEFAULT_RECIPE)
+    blocks, recipes = (
+        (TABLE_MODEL_BLOCKS, TABLE_TRAIN_RECIPES) if facts.kind == "tabular" else ({}, {})
+    )
+    block = blocks.get(model) or model_block(model)
+    epochs, batch, optimizer, schedule = recipes.get(model) or TRAIN_RECIPES.get(
+        model, DEFAULT_RECIPE
+    )
+    if model in recipes and facts.rows is not None:
+        epochs, batch, optimizer = table_training(facts.rows)
+        facts.notes.append(
+            f"{facts.rows} rows: {epochs} epochs of {batch} (about {TABLE_STEPS} steps)"
+        )
     loss = TASKS.get(task).default_loss or "null"  # null: each target's own loss
     task_choices = " | ".join(TASKS.names())
     name = dataset.split(":")[-1].split("/")[-1].rsplit(".", 1)[0]
     target_line = f"  target: {facts.target}\n" if facts.target else ""
+    table_lines = TABLE_DATA_LINES if facts.kind == "tabular" else ""
+    settings = {**PLAIN_SETTINGS, **(TABLE_SETTINGS.get(model, {}) if blocks else {})}
     notes = "".join(f"# {line}\n" for line in facts.notes)
     return f"""\
 # gradwise experiment: {dataset} with {model}. Train it with: gradwise train THIS_FILE
@@ -178,18 +234,19 @@ data:
   source: {dataset}
 {target_line}  valid: 0.1                  # fractions of the whole data
   test: 0.2                   # (ignored when the dataset has its own test split)
-  scale: standard             # standard | minmax | none, fitted on the training split
+  scale: {settings["scale"]:<21}# standard | robust | minmax | none, fitted on the training split
+{table_lines}\
   augment: []                 # per-batch, training only, e.g. [{{shift: 4}}, {{mixup: 0.2}}]
   sampling: none              # none | oversample | undersample | smote | class_weight | random
-{model_block(model)}train:
+{block}train:
   epochs: {epochs}
   batch_size: {batch}             # an integer, or full (full-batch gradient descent)
   loss: {loss}
   optimizer: {optimizer}
   schedule: {schedule}
   grad_clip: null             # max global gradient norm, e.g. 1.0
-  early_stopping: null        # e.g. {{patience: 10, monitor: valid_loss}}
-  ema: null                   # e.g. 0.99: validate and keep a moving average of the weights
+  early_stopping: {settings["early_stopping"]:<11} # e.g. {{patience: 10, monitor: valid_loss}}
+  ema: {settings["ema"]:<23}# e.g. 0.99: validate and keep a moving average of the weights
   device: auto                # auto | cpu | cuda
 """
 
@@ -261,8 +318,10 @@ def _table_facts(source: str, target: str | None, table: Any) -> DataFacts:
         ]
         notes.append("several targets, one head each; train.loss_weights: {col: w} | uncertainty")
         return DataFacts("tabular", MULTI, f"[{', '.join(names)}]", notes)
-    targets, why = infer_target_kind(read_column(target))
-    return DataFacts("tabular", targets, target, [_inferred(f"column '{target}'", targets, why)])
+    values = read_column(target)
+    targets, why = infer_target_kind(values)
+    notes = [_inferred(f"column '{target}'", targets, why)]
+    return DataFacts("tabular", targets, target, notes, rows=len(values))
 
 
 def _inferred(what: str, targets: str, why: str) -> str:

@@ -131,12 +131,39 @@ def examples_of(raw: RawData, data: DataConfig, target_kind: str | None) -> Exam
     overlap = [c for c in chosen if c in names]
     if overlap:
         raise DataError(f"data.features: {overlap} is also the target; a target is not an input")
+    refuse_infinite(raw.source, table, chosen, names if wanted else [])
     inputs = table[chosen].reset_index(drop=True)
     if not wanted:
         return Examples(inputs, None, None, left_out=left_out)
     values = table[names[0]].to_numpy() if len(names) == 1 else table[names].to_numpy()
     kinds = target_kinds(target, table, names) if target_kind == MULTI else None
     return Examples(inputs, values, names, target_kinds=kinds, left_out=left_out)
+
+
+def refuse_infinite(source: str, table: pd.DataFrame, inputs: list, targets: list) -> None:
+    """One line for the first input or target column holding ±inf: a missing value is imputed
+    (inputs) or its row dropped (targets), but an infinite one is a broken value that would be
+    imputed silently or surface later as a non-finite loss."""
+    for name in [*targets, *inputs]:
+        column = table[name]
+        if not pd.api.types.is_float_dtype(column.dtype):  # only floats hold ±inf
+            continue
+        infinite = np.isinf(column.to_numpy(dtype=np.float64, na_value=np.nan))
+        if infinite.any():
+            key, what = INFINITE_HINTS["target" if name in targets else "input"]
+            raise DataError(
+                f"{key}: column '{name}' of '{source}' holds ±inf in {int(infinite.sum())} "
+                f"row(s) (the first is data row {int(np.argmax(infinite)) + 1}); {what}"
+            )
+
+
+INFINITE_HINTS = {  # the key to blame and what to do, for an input or a target column
+    "input": (
+        "data.source",
+        "inputs must be finite (fix the rows, or leave the column out with data.drop)",
+    ),
+    "target": ("data.target", "targets must be finite numbers (fix or remove those rows)"),
+}
 
 
 def _drop_missing_targets(examples: Examples, source: str) -> tuple[Examples, np.ndarray]:
@@ -232,8 +259,15 @@ def _encode(
     return encoded, None if target_kind is None else pre.encode_target(y)
 
 
-def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, seed: int) -> Splits:
-    """:func:`load_splits` for data already read."""
+def splits_from_raw(
+    raw: RawData,
+    data: DataConfig,
+    target_kind: str | None,
+    seed: int,
+    one_hot_max: int | None = None,
+) -> Splits:
+    """:func:`load_splits` for data already read; ``one_hot_max``: a table's categorical
+    columns with more categories are embedded (None: all one-hot)."""
     examples, kept = _drop_missing_targets(examples_of(raw, data, target_kind), raw.source)
     n_dropped = len(raw) - len(kept)
     if target_kind is not None:  # whole-data checks first
@@ -254,6 +288,7 @@ def splits_from_raw(raw: RawData, data: DataConfig, target_kind: str | None, see
         target_names=examples.target_names,
         scale_target=scale_target,
         target_kinds=examples.target_kinds,
+        one_hot_max=one_hot_max,
     )
     x_train, y_train = _encode(pre, target_kind, _rows(features, train), _values(values, train))
     x_valid, y_valid = _encode(pre, target_kind, _rows(features, valid), _values(values, valid))
@@ -338,6 +373,10 @@ def build_profile(
         "numeric_columns": [c["name"] for c in columns if c["kind"] == "numeric"],
         "categorical_columns": [c["name"] for c in columns if c["kind"] == "categorical"],
         "date_columns": [c["name"] for c in columns if c["kind"] == "datetime"],
+        # column -> its categories, for the columns the model embeds
+        "embedded_columns": {
+            c["name"]: len(c["categories"]) for c in columns if c["kind"] == "embedded"
+        },
         "dropped_columns": list(pre.dropped_columns),
         "missing_values": missing,
         "rows_dropped_missing_target": n_dropped,

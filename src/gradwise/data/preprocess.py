@@ -25,8 +25,10 @@ from gradwise.data.targets import (
 )
 from gradwise.errors import CheckpointError, DataError
 
-FORMAT_VERSION = 2  # 2: the target kind ("targets") instead of the task name; 1 still loads
-READABLE_VERSIONS = (1, 2)
+# 2: the target kind ("targets") instead of the task name; 3: "embedded" columns and robust
+# scaling (a file of version 1 or 2 still loads)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 @dataclass
@@ -54,11 +56,14 @@ class Preprocessor:
         target_names: list[str] | None = None,
         scale_target: bool = True,
         target_kinds: dict[str, str] | None = None,
+        one_hot_max: int | None = None,
     ) -> Preprocessor:
         """Fit on training features (a table or an (n, ...) array) and training targets.
 
         ``target_kind``: ``"labels"``, ``"values"``, ``"multi"`` (several columns, each of the
         kind ``target_kinds`` gives), or None for no targets (``target_values`` is then ignored).
+        ``one_hot_max``: tables' categorical columns with more categories are ``embedded``
+        (:func:`gradwise.data.tabular.fit_columns`).
         """
         target = None
         if target_kind is not None:
@@ -68,7 +73,7 @@ class Preprocessor:
                 target_values, target_kind, target_names, scale_target, target_kinds
             )
         if isinstance(features, pd.DataFrame):
-            columns, dropped = tabular.fit_columns(features, scale)
+            columns, dropped = tabular.fit_columns(features, scale, one_hot_max)
             width = len(tabular.feature_names(columns))
             if width == 0:
                 raise DataError(
@@ -99,6 +104,24 @@ class Preprocessor:
         if self.columns is not None:
             return tabular.feature_names(self.columns)
         return [f"x{i}" for i in range(int(np.prod(self.feature_shape)))]
+
+    @property
+    def table_layout(self) -> dict[str, list] | None:
+        """Tables: where the model finds each kind of feature — ``numeric``: the positions of
+        scaled numbers (numeric and date columns), ``embedded``: ``[position, categories]``
+        of each embedded column's code; None for array inputs."""
+        if self.columns is None:
+            return None
+        layout: dict[str, list] = {"numeric": [], "embedded": []}
+        position = 0
+        for spec in self.columns:
+            width = len(tabular.feature_names([spec]))
+            if spec["kind"] == "embedded":
+                layout["embedded"].append([position, len(spec["categories"])])
+            elif spec["kind"] != "categorical":
+                layout["numeric"] += range(position, position + width)
+            position += width
+        return layout
 
     @property
     def target_kind(self) -> str | None:
@@ -154,8 +177,7 @@ class Preprocessor:
                 )
             if report.unseen:
                 warnings.warn(
-                    "categories not seen in training, encoded as unknown (all-zero): "
-                    + report.unseen_text(),
+                    "categories not seen in training, encoded as unknown: " + report.unseen_text(),
                     stacklevel=user_stacklevel(),
                 )
             return encoded

@@ -253,7 +253,10 @@ class NumericColumn:
         if self.missing:  # the filled cells: a group of equal values
             moments.merge(self.missing, fill, 0.0)
             moments.low, moments.high = min(moments.low, fill), max(moments.high, fill)
-        offset, factor = moments.offset_factor(scale)
+        if scale == "robust":  # quantiles of the random sample (all of it up to MEDIAN_SAMPLE)
+            offset, factor = tabular.scale_stats(np.append(sample, fill), scale)
+        else:
+            offset, factor = moments.offset_factor(scale)
         return {
             "name": name,
             "kind": "numeric",
@@ -263,7 +266,7 @@ class NumericColumn:
         }
 
 
-def category_spec(name: str, counts: Counter) -> tabular.ColumnSpec | None:
+def category_spec(name: str, counts: Counter, one_hot_max: int | None) -> tabular.ColumnSpec | None:
     """A categorical column's spec from its exact counts (as ``fit_columns`` makes it)."""
     if any(isinstance(c, str) for c in counts):
         as_text: Counter = Counter()
@@ -272,14 +275,15 @@ def category_spec(name: str, counts: Counter) -> tabular.ColumnSpec | None:
         counts = as_text
     if len(counts) <= 1:
         return None
-    categories = sorted(counts, key=tabular.sort_key)
-    top = max(counts.values())
-    fill = next(c for c in categories if counts[c] == top)  # the mode; ties: first
-    return {"name": name, "kind": "categorical", "fill": fill, "categories": categories}
+    return tabular.category_spec(name, counts, one_hot_max)
 
 
 def fit_table(
-    reader: ParquetChunks, train_rows: np.ndarray, scale: str, seed: int
+    reader: ParquetChunks,
+    train_rows: np.ndarray,
+    scale: str,
+    seed: int,
+    one_hot_max: int | None = None,
 ) -> tuple[list[tabular.ColumnSpec], list[str]]:
     """Column specs (as :func:`gradwise.data.tabular.fit_columns` makes them) in one pass."""
     rng = np.random.default_rng(seed)
@@ -310,7 +314,7 @@ def fit_table(
         elif kinds.get(name) == "datetime":
             spec = date_spec(name, dates[name], scale)
         else:
-            spec = category_spec(name, counts.get(name, Counter()))
+            spec = category_spec(name, counts.get(name, Counter()), one_hot_max)
         if spec is None:
             dropped.append(name)
         else:
@@ -407,15 +411,22 @@ def split_rows(
     return reader, {"train": train, "valid": valid, "test": test}, raw_targets
 
 
-def load_streamed_splits(data: Any, target_kind: str | None, seed: int) -> StreamedSplits:
+def load_streamed_splits(
+    data: Any, target_kind: str | None, seed: int, one_hot_max: int | None = None
+) -> StreamedSplits:
     """Split a streamed source, fit its preprocessing on the training rows in one pass, and
-    encode the targets."""
+    encode the targets; ``one_hot_max`` as in :func:`gradwise.data.tabular.fit_columns`."""
     if data.sampling not in ("none", {"name": "none"}):
         raise ConfigError(
             "data.sampling: resampling needs the training split in memory; "
             "set data.stream: false or leave sampling out"
         )
     reader, indices, raw_targets = split_rows(data, target_kind, seed)
+    if data.scale == "robust" and not isinstance(reader, ParquetChunks):
+        raise ConfigError(
+            "data.scale: robust scaling of streamed arrays is not supported (it needs "
+            "quantiles of every feature); use standard or minmax, or set data.stream: false"
+        )
     train = indices["train"]
     target = None
     if target_kind is not None:
@@ -425,7 +436,7 @@ def load_streamed_splits(data: Any, target_kind: str | None, seed: int) -> Strea
         fitted = np.unique(raw_targets[train]) if target_kind == "labels" else raw_targets[train]
         target = fit_target_encoder(fitted, target_kind, names, scale_target)
     if isinstance(reader, ParquetChunks):
-        specs, dropped = fit_table(reader, train, data.scale, seed)
+        specs, dropped = fit_table(reader, train, data.scale, seed, one_hot_max)
         if not specs:
             raise DataError(f"'{data.source}': every input column is constant in training")
         width = len(tabular.feature_names(specs))

@@ -1,13 +1,18 @@
-"""Column-wise encoding of tables: impute, one-hot encode, scale — fitted on training rows.
+"""Column-wise encoding of tables: impute, one-hot encode or code, scale — fitted on training rows.
 
 Each kept column is described by a JSON-able spec::
 
     {"name": "age", "kind": "numeric", "fill": 41.0, "offset": 39.2, "factor": 12.1}
     {"name": "city", "kind": "categorical", "fill": "Paris", "categories": ["Lyon", "Paris"]}
+    {"name": "shop", "kind": "embedded", "fill": "s17", "categories": ["s01", ..., "s99"]}
 
 Numeric columns are imputed with the training median, then scaled ``(v - offset) / factor``;
 categorical columns (object, string, category, bool) are imputed with the training mode and
-one-hot encoded over the training categories (one-hot columns are not scaled). Date/time columns
+one-hot encoded over the training categories (one-hot columns are not scaled). A categorical
+column with more than ``one_hot_max`` categories (when the model learns embeddings) is
+``embedded`` instead: one feature holding the category's index in ``categories`` (-1: unknown),
+which the model looks up in a learned table (:mod:`gradwise.models.tabular`) — one column per
+category never exists, so memory stays proportional to rows × columns. Date/time columns
 (a datetime dtype, or text in ISO 8601 such as ``2024-03-01`` or ``2024-03-01T12:30``) become
 numeric parts — year, month, day, weekday, hour, and the days elapsed since 1970 — each imputed
 and scaled like a numeric column (parts constant in training are left out)::
@@ -102,7 +107,8 @@ def column_kind(series: pd.Series) -> str:
 
 
 def numeric_values(series: pd.Series, where: str = "") -> np.ndarray:
-    """Column as float64 with NaN for missing (and for ±inf); text that is no number → DataError."""
+    """Column as float64 with NaN for missing; text that is no number, or ±inf (a broken
+    value, not a missing one: imputing it would hide it) → DataError."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):  # seconds since the epoch
         values = series.map(lambda t: t.timestamp() if pd.notna(t) else np.nan)
         return values.to_numpy(dtype=np.float64)
@@ -112,7 +118,12 @@ def numeric_values(series: pd.Series, where: str = "") -> np.ndarray:
         example = series[bad].iloc[0]
         raise DataError(f"{where}column '{series.name}': expected numbers, found {example!r}")
     values = numbers.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-    values[~np.isfinite(values)] = np.nan
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise DataError(
+            f"{where}column '{series.name}': holds ±inf in {int(infinite.sum())} row(s) (the "
+            f"first is row {int(np.argmax(infinite)) + 1}); inputs must be finite numbers"
+        )
     return values
 
 
@@ -128,9 +139,19 @@ def category_values(series: pd.Series, as_text: bool) -> list[Any]:
     ]
 
 
+IQR_OF_NORMAL = 1.349  # the interquartile range of a standard normal distribution
+
+
 def scale_stats(values: np.ndarray, scale: str, axis: Any = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(offset, factor) so that ``(v - offset) / factor`` is standardized / min-max scaled."""
-    if scale == "standard":
+    """(offset, factor) so that ``(v - offset) / factor`` is standardized / min-max scaled.
+
+    ``robust``: ``offset`` the median, ``factor = IQR / 1.349`` (the standard deviation for
+    normal data, unmoved by outliers), the standard deviation where the IQR is 0.
+    """
+    if scale == "robust":
+        low, offset, high = np.percentile(values, [25, 50, 75], axis=axis)
+        factor = np.where(high > low, (high - low) / IQR_OF_NORMAL, values.std(axis=axis))
+    elif scale == "standard":
         offset, factor = values.mean(axis=axis), values.std(axis=axis)
     elif scale == "minmax":
         offset = values.min(axis=axis)
@@ -139,13 +160,18 @@ def scale_stats(values: np.ndarray, scale: str, axis: Any = 0) -> tuple[np.ndarr
         shape = np.delete(np.array(values.shape), axis)
         return np.zeros(shape), np.ones(shape)
     else:
-        raise DataError(f"data.scale: expected standard, minmax or none, found '{scale}'")
+        raise DataError(f"data.scale: expected standard, robust, minmax or none, found '{scale}'")
     factor = np.where(factor > 0, factor, 1.0)  # constant inputs are left unscaled
     return np.asarray(offset, dtype=np.float64), np.asarray(factor, dtype=np.float64)
 
 
-def fit_columns(table: pd.DataFrame, scale: str) -> tuple[list[ColumnSpec], list[str]]:
-    """Specs for the training ``table``'s columns, and the names of columns dropped as constant."""
+def fit_columns(
+    table: pd.DataFrame, scale: str, one_hot_max: int | None = None
+) -> tuple[list[ColumnSpec], list[str]]:
+    """Specs for the training ``table``'s columns, and the names of columns dropped as constant.
+
+    ``one_hot_max``: a categorical column with more categories is ``embedded`` (None: every
+    categorical column is one-hot encoded)."""
     specs: list[ColumnSpec] = []
     dropped: list[str] = []
     for name in table.columns:
@@ -183,19 +209,25 @@ def fit_columns(table: pd.DataFrame, scale: str) -> tuple[list[ColumnSpec], list
             if len(counts) <= 1:
                 dropped.append(str(name))
                 continue
-            categories = sorted(counts, key=sort_key)
-            if len(categories) > MANY_CATEGORIES:
-                warnings.warn(
-                    f"column '{name}' has {len(categories)} categories, one-hot encoded into as "
-                    "many features; leave identifier-like columns out with data.features",
-                    stacklevel=user_stacklevel(),
-                )
-            top = max(counts.values())
-            fill = next(c for c in categories if counts[c] == top)  # the mode; ties: first
-            specs.append(
-                {"name": str(name), "kind": "categorical", "fill": fill, "categories": categories}
-            )
+            specs.append(category_spec(str(name), counts, one_hot_max))
     return specs, dropped
+
+
+def category_spec(name: str, counts: Counter, one_hot_max: int | None) -> ColumnSpec:
+    """A categorical column's spec from its training counts (two categories or more): one-hot,
+    or ``embedded`` when it has more than ``one_hot_max`` categories."""
+    categories = sorted(counts, key=sort_key)
+    embedded = one_hot_max is not None and len(categories) > one_hot_max
+    if not embedded and len(categories) > MANY_CATEGORIES:
+        warnings.warn(
+            f"column '{name}' has {len(categories)} categories, one-hot encoded into as "
+            "many features; leave identifier-like columns out with data.features",
+            stacklevel=user_stacklevel(),
+        )
+    top = max(counts.values())
+    fill = next(c for c in categories if counts[c] == top)  # the mode; ties: first
+    kind = "embedded" if embedded else "categorical"
+    return {"name": name, "kind": kind, "fill": fill, "categories": categories}
 
 
 def date_spec(name: str, parts: np.ndarray, scale: str) -> ColumnSpec | None:
@@ -241,7 +273,8 @@ def transform_table(
     """Encode ``table`` with fitted specs → (n, features) float32, and what was repaired.
 
     A category not seen in training (a new customer's city) is "unknown": an all-zero one-hot
-    row, counted in the report; ``unseen="error"`` raises a DataError instead.
+    row (code -1 in an embedded column), counted in the report; ``unseen="error"`` raises a
+    DataError instead.
     """
     absent = missing_columns(table, specs)
     if absent:
@@ -291,6 +324,9 @@ def transform_table(
                 )
             report.unseen[spec["name"]] = new
             report.unseen_rows[spec["name"]] = int((~known).sum())
+        if spec["kind"] == "embedded":
+            blocks.append(codes[:, None].astype(np.float64))  # (n, 1): index, -1 unknown
+            continue
         one_hot = np.zeros((len(cells), len(categories)))  # (n, k)
         one_hot[np.flatnonzero(known), codes[known]] = 1.0
         blocks.append(one_hot)
@@ -299,10 +335,12 @@ def transform_table(
 
 
 def feature_names(specs: list[ColumnSpec]) -> list[str]:
-    """Names of the encoded features: ``age``, ``city=Lyon``, ``city=Paris``."""
+    """Names of the encoded features: ``age``, ``city=Lyon``, ``city=Paris``, ``shop#code``."""
     names: list[str] = []
     for spec in specs:
-        if spec["kind"] == "numeric":
+        if spec["kind"] == "embedded":
+            names.append(f"{spec['name']}#code")
+        elif spec["kind"] == "numeric":
             names.append(spec["name"])
         elif spec["kind"] == "datetime":
             names += [f"{spec['name']}.{part}" for part in spec["parts"]]

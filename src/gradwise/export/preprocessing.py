@@ -9,7 +9,8 @@ units: ``y = outputs · std + mean``). What is left to the caller is written bes
 - arrays (signals, images): nothing but the shape and dtype — pass the raw array;
 - tables: the input columns in order, each numeric column's fill value for missing cells,
   each categorical column's categories, one-hot encoded in that order (a missing category:
-  the fill value; an unseen one: an all-zero block), each date column's parts. A column kind
+  the fill value; an unseen one: an all-zero block), each embedded column's categories (one
+  feature: the category's index, -1 when unseen), each date column's parts. A column kind
   is exported through its recipe in :data:`COLUMN_RECIPES`.
 """
 
@@ -46,6 +47,12 @@ def _numeric(spec: dict[str, Any]) -> tuple[dict[str, Any], list[float], list[fl
 def _categorical(spec: dict[str, Any]) -> tuple[dict[str, Any], list[float], list[float]]:
     width = len(spec["categories"])
     return {"fill": spec["fill"], "categories": spec["categories"]}, [0.0] * width, [1.0] * width
+
+
+@column_recipe("embedded")
+def _embedded(spec: dict[str, Any]) -> tuple[dict[str, Any], list[float], list[float]]:
+    entry = {"fill": spec["fill"], "categories": spec["categories"], "encoding": "index"}
+    return entry, [0.0], [1.0]
 
 
 @column_recipe("datetime")
@@ -148,6 +155,8 @@ def preprocessing_spec(
             "numeric column: the number, or 'fill' when missing",
             "categorical column: a one-hot block over 'categories' in order ('fill' when "
             "missing; an unseen category gives all zeros)",
+            "embedded column: one feature, the index of the category in 'categories' ('fill' "
+            "when missing; -1 for an unseen category)",
             "datetime column: its 'parts' as its 'recipe' says ('fill' of a part when missing)",
             "concatenate the blocks into float64 features of shape (batch, "
             f"{pre.feature_shape[0]}); do not scale them",

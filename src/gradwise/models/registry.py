@@ -6,6 +6,10 @@ plain ``torch.nn.Module`` mapping ``(B, *input_shape)`` to ``(B, output_dim)``::
     @MODELS.register("mlp")
     def build_mlp(config: MLPConfig, input_shape: tuple[int, ...], output_dim: int) -> nn.Module:
         ...
+
+A model section with ``reads_table_layout`` (:mod:`gradwise.config.models`) has a builder
+that also takes ``layout=``, a table's layout (which positions hold numbers, which hold codes of
+embedded categories: :mod:`gradwise.models.tabular`); tables reach the others one-hot encoded.
 """
 
 from __future__ import annotations
@@ -17,15 +21,23 @@ from torch import nn
 
 from gradwise.registry import Registry
 
-ModelBuilder = Callable[[Any, tuple[int, ...], int], nn.Module]
+ModelBuilder = Callable[..., nn.Module]
 MODELS: Registry[ModelBuilder] = Registry("model", key="model.kind")
 
 
-def build_model(config: Any, input_shape: tuple[int, ...], output_dim: int) -> nn.Module:
-    """Build the model named by ``config.kind`` and initialize it as configured."""
+def build_model(
+    config: Any,
+    input_shape: tuple[int, ...],
+    output_dim: int,
+    layout: dict[str, list] | None = None,
+) -> nn.Module:
+    """Build the model named by ``config.kind`` and initialize it as configured; ``layout``:
+    a table's layout, for builders that read it."""
     from gradwise.models.layers import init_weights
 
-    model = MODELS.get(config.kind)(config, tuple(input_shape), output_dim)
+    builder = MODELS.get(config.kind)
+    extra = {"layout": layout} if layout is not None and config.reads_table_layout else {}
+    model = builder(config, tuple(input_shape), output_dim, **extra)
     init_weights(model, config.init, config.activation)
     return model
 

@@ -102,6 +102,10 @@ def _profile_table(profile: dict[str, Any]) -> str:
         pairs.append(("rows dropped (no target)", profile["rows_dropped_missing_target"]))
     if profile.get("categorical_columns"):
         pairs.append(("categorical columns", ", ".join(profile["categorical_columns"])))
+    if profile.get("embedded_columns"):
+        embedded = profile["embedded_columns"].items()
+        text = ", ".join(f"{name} ({count} categories)" for name, count in embedded)
+        pairs.append(("categorical columns embedded (learned vectors)", text))
     if profile.get("dropped_columns"):
         pairs.append(("constant columns dropped", ", ".join(profile["dropped_columns"])))
     if profile.get("date_columns"):

@@ -80,7 +80,7 @@ class NeuralEstimator(BaseEstimator):
         "loss": [str, None],
         "early_stopping": ["boolean", Interval(Integral, 1, None, closed="left"), None],
         "valid_fraction": [Interval(Real, 0, 1, closed="left"), None],
-        "scale": [StrOptions({"standard", "minmax", "none"}), None],
+        "scale": [StrOptions({"standard", "robust", "minmax", "none"}), None],
         "input_shape": [list, tuple, None],
         "options": [dict, None],
         "config": [str, Path, Mapping, None],

@@ -79,7 +79,12 @@ def make_splits(
     labels = y if target.kind == "labels" else None
     train, valid = split_rows(len(y), config.data.valid, labels, config.seed)
     if preprocessor is None:
-        preprocessor = Preprocessor.fit(_rows(x, train), target_kind=None, scale=config.data.scale)
+        from gradwise.tasks import TASKS, one_hot_limit
+
+        limit = one_hot_limit(config, TASKS.get(config.task))
+        preprocessor = Preprocessor.fit(
+            _rows(x, train), target_kind=None, scale=config.data.scale, one_hot_max=limit
+        )
         preprocessor.target = target
 
     def encode(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -41,9 +41,20 @@ def load_data(config: Any) -> Any | None:
             raise ConfigError(
                 f"data.stream: task {config.task} reads its data in memory; set data.stream: false"
             )
-        return load_streamed_splits(config.data, paradigm.target_kind, config.seed)
+        return load_streamed_splits(
+            config.data, paradigm.target_kind, config.seed, one_hot_limit(config, paradigm)
+        )
     raw = read_source(config.data, config.seed)
-    return splits_from_raw(raw, config.data, paradigm.data_targets(config, raw), config.seed)
+    targets = paradigm.data_targets(config, raw)
+    return splits_from_raw(raw, config.data, targets, config.seed, one_hot_limit(config, paradigm))
+
+
+def one_hot_limit(config: Any, paradigm: Paradigm) -> int | None:
+    """``data.one_hot_max`` where the run's model learns category embeddings (a paradigm
+    that learns from targets, a model that reads the table's layout); None: one-hot only."""
+    if paradigm.embeds_categories and config.model.reads_table_layout:
+        return config.data.one_hot_max
+    return None
 
 
 def task_for_targets(target_kind: str | None) -> str:

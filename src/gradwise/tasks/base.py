@@ -91,6 +91,9 @@ class Paradigm:
     target_kind: ClassVar[TargetKind] = None  # what the data must provide
     needs_data: ClassVar[bool] = True  # False: an environment instead of a dataset
     streams: ClassVar[bool] = False  # True: can train on a split read from disk in chunks
+    # True: a table's many-valued categorical columns reach the model as codes it embeds
+    # (data.one_hot_max); False: every category one-hot (models that reconstruct their inputs)
+    embeds_categories: ClassVar[bool] = False
     main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
     default_loss: ClassVar[str | None] = None
     losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
@@ -200,6 +203,15 @@ class Paradigm:
         """The model(s) for inputs of ``feature_shape``, on the CPU (also used to reload a
         checkpoint for prediction)."""
         raise NotImplementedError
+
+    def model_for(self, config: ExperimentConfig, preprocessor: Any) -> torch.nn.Module:
+        """:meth:`build_module` for the run's fitted preprocessing (None: no dataset); a table
+        with embedded categories passes its layout (:attr:`Preprocessor.table_layout`)."""
+        shape = tuple(preprocessor.feature_shape) if preprocessor else ()
+        layout = preprocessor.table_layout if preprocessor and self.embeds_categories else None
+        if layout is not None:
+            return self.build_module(config, shape, layout=layout)
+        return self.build_module(config, shape)
 
     def build(
         self,

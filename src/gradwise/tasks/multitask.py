@@ -69,6 +69,7 @@ class MultiTask(Paradigm):
     """Several targets learned at once by one body with a head per target."""
 
     target_kind = MULTI
+    embeds_categories = True
     main_metric = "loss"  # before the targets are known (tune's default objective: valid_loss)
     losses: ClassVar[tuple[str, ...]] = Regression.losses  # train.loss: the value targets' loss
 
@@ -171,13 +172,18 @@ class MultiTask(Paradigm):
             fns.append(LOSSES.get(target.loss_name)(config.train, **options))
         return fns
 
-    def build_module(self, config: ExperimentConfig, feature_shape: tuple[int, ...]) -> Any:
+    def build_module(
+        self,
+        config: ExperimentConfig,
+        feature_shape: tuple[int, ...],
+        layout: dict[str, list] | None = None,
+    ) -> Any:
         """The configured model with one head per target (and the learned log-variances)."""
         from gradwise.models import build_model
         from gradwise.models.heads import attach_heads
         from gradwise.models.layers import init_weights
 
-        model = build_model(config.model, feature_shape, sum(self.widths))
+        model = build_model(config.model, feature_shape, sum(self.widths), layout)
         widths = {t.key: t.width for t in self.targets}
         head = attach_heads(model, widths, learn_log_variance=self.learned)
         init_weights(head, config.model.init, config.model.activation)
@@ -189,8 +195,7 @@ class MultiTask(Paradigm):
         from gradwise.training.optimizers import build_optimizer
         from gradwise.training.schedules import build_schedules
 
-        module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape))
-        module = module.to(device)
+        module = self.model_for(config, data.splits.preprocessor).to(device)
         self.check_data(config, data.splits)
         self.loss_fns = self.build_losses(config, data.train["y"], device)
         log_variance = module.head.log_variance

@@ -32,6 +32,7 @@ class Supervised(Paradigm):
     """Inputs to targets through one model and one loss."""
 
     streams = True  # tables and arrays larger than memory (gradwise.data.streaming)
+    embeds_categories = True
     loss_fn: Any = None  # built by :meth:`build`
 
     def check_loss(self, loss_name: str) -> None:
@@ -44,12 +45,17 @@ class Supervised(Paradigm):
     def output_dim(self, loss_name: str) -> int:
         raise NotImplementedError
 
-    def build_module(self, config: ExperimentConfig, feature_shape: tuple[int, ...]) -> Any:
+    def build_module(
+        self,
+        config: ExperimentConfig,
+        feature_shape: tuple[int, ...],
+        layout: dict[str, list] | None = None,
+    ) -> Any:
         from gradwise.models import build_model
 
         loss_name = self.loss_name(config)
         self.check_loss(loss_name)
-        return build_model(config.model, feature_shape, self.output_dim(loss_name))
+        return build_model(config.model, feature_shape, self.output_dim(loss_name), layout)
 
     def build_loss(self, config: ExperimentConfig, train_targets: Any, device: Any) -> Any:
         """``train.loss`` for this run; ``train_targets``: the training split's targets as
@@ -85,7 +91,7 @@ class Supervised(Paradigm):
         from gradwise.training.optimizers import build_optimizer
         from gradwise.training.schedules import build_schedules
 
-        module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape)).to(device)
+        module = self.model_for(config, data.splits.preprocessor).to(device)
         self.check_data(config, data.splits)
         self.loss_fn = self.build_loss(config, data.train["y"], device)
         optimizers = {"main": build_optimizer(module, config.train.optimizer, device)}
