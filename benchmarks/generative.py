@@ -8,9 +8,9 @@ For each dataset (``sklearn:digits``, ``mnist1d``) and seed, with the recipes ``
   real training data (``fd_floor``), all measured in the same run against the held-out test
   split; their ratio (goal: fd / fd_baseline < 1), training time, the VAE's test ELBO;
 - autoencoder + k-means vs PCA + k-means: ARI and NMI against the labels (test split);
-- the doctor on a deliberately collapsed GAN (no spectral norm, no minibatch std, no weight
-  average, Adam β₁ = 0.9) and a posterior-collapsed VAE (β = 8): the finding, and what
-  ``doctor --fix`` does to the judged figure.
+- the doctor on a deliberately collapsed GAN (unconditional, no R1, no spectral norm, no
+  minibatch std, no weight average, Adam β₁ = 0.9) and a posterior-collapsed VAE (β = 8): the
+  finding, and what ``doctor --fix`` does to the judged figure.
 
 Usage::
 
@@ -81,10 +81,12 @@ def clustering(dataset: str, seed: int) -> dict[str, Any]:
 
 
 BROKEN = {
-    # a naive GAN pushed into collapse: no spectral norm, no minibatch std, no weight average,
-    # Adam(0.9, 0.999), and a generator ten times faster than its discriminator (it chases the
-    # one spot D currently likes)
+    # a naive GAN pushed into collapse: unconditional, no R1 penalty, no spectral norm, no
+    # minibatch std, no weight average, Adam(0.9, 0.999), and a generator ten times faster than
+    # its discriminator (it chases the one spot D currently likes)
     "gan": {
+        "generative.conditional": False,
+        "generative.gradient_penalty": 0.0,
         "generative.spectral_norm": False,
         "generative.minibatch_std": False,
         "generative.generator_ema": None,

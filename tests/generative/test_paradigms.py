@@ -139,6 +139,8 @@ def test_a_non_finite_generator_stops_the_gan_naming_the_layer(digits_npz: Path,
     ("task", "sections", "message"),
     [
         ("gan", {"generative": {"conditional": True}}, "generative.conditional: a class-cond"),
+        ("vae", {"generative": {"prior": "class_mixture"}},
+         "generative.prior: class_mixture fits one mixture per class of the labels, and the"),
         ("vae", {"data": {"scale": "standard"}, "generative": {"likelihood": "bernoulli"}},
          "generative.likelihood: bernoulli needs inputs in \\[0, 1\\]"),
         ("gan", {"train": {"optimizers": {"critic": {"lr": 0.1}}}},

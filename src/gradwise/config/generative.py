@@ -29,9 +29,11 @@ class GenerativeConfig(Section):
     decoder_variance: Literal["learned", "fixed"] = "learned"  # gaussian: log σ² per feature, or 1
     kl_warmup_epochs: NonNegative = 0.0  # β grows linearly from 0 over these epochs
     free_bits: NonNegative = 0.0  # nats per latent unit that the KL term does not charge
-    # samples: z ~ N(0, I), or from a Gaussian mixture fitted to the training codes after training
-    prior: Literal["normal", "mixture"] = "mixture"
-    prior_components: Annotated[int, Field(ge=1, le=100)] = 10  # components of that mixture
+    # samples: z ~ N(0, I), or from a Gaussian mixture fitted to the training codes after
+    # training; class_mixture: one mixture per class of the labels (drawn at the class frequency)
+    prior: Literal["normal", "mixture", "class_mixture"] = "mixture"
+    prior_components: Annotated[int, Field(ge=1, le=100)] = 10  # per mixture (so per class)
+    sample_noise: bool = False  # gaussian: samples drawn from p(x|z), not the decoder means
     # ---------------------------------------------------------------------------- gan
     spectral_norm: bool = True  # spectral normalization of every discriminator layer
     gradient_penalty: NonNegative = 0.0  # R1 weight γ: γ/2 · E‖∇ₓD(x)‖² on real data

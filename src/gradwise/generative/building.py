@@ -19,20 +19,24 @@ from gradwise.training.engine import stream_seed
 NOISE_STREAM = 7  # the random stream of latent noise (stream_seed(seed, 7))
 EVAL_STREAM = 8  # a fixed stream for validation samples, restarted at every evaluation
 SAMPLE_STREAM = 9  # the stream of test-time samples
+LATENT_REG = 1e-3  # added to the diagonal of each latent mixture covariance (codes are ~N(0, 1))
 
 
 def autoencoder(config: Any, settings: Any, shape: tuple[int, ...]) -> nn.Module:
     return Autoencoder(config.model, shape, settings.latent)
 
 
-def vae(config: Any, settings: Any, shape: tuple[int, ...]) -> nn.Module:
+def vae(config: Any, settings: Any, shape: tuple[int, ...], n_classes: int = 0) -> nn.Module:
+    """The VAE; ``prior: class_mixture`` keeps ``prior_components`` per class of the labels."""
+    per_class = settings.prior_components if settings.prior == "class_mixture" else 0
     return VAE(
         config.model,
         shape,
         settings.latent,
         likelihood=settings.likelihood,
         learned_variance=settings.decoder_variance == "learned",
-        components=settings.prior_components,
+        components=settings.prior_components * (max(n_classes, 1) if per_class else 1),
+        per_class=per_class,
     )
 
 
@@ -84,11 +88,49 @@ def check_bernoulli(x: np.ndarray) -> None:
 
 
 def fit_latent_mixture(codes: np.ndarray, components: int, seed: int) -> Any:
-    """A full-covariance Gaussian mixture on the training codes (sklearn)."""
+    """A full-covariance Gaussian mixture on the training codes (sklearn); at most one
+    component per 10 codes, and a single Gaussian for fewer than 2 codes' worth."""
     from sklearn.mixture import GaussianMixture
 
     codes = np.asarray(codes, dtype=np.float64)
     components = max(1, min(components, len(codes) // 10))
     return GaussianMixture(
-        components, covariance_type="full", reg_covar=1e-4, random_state=seed
+        components, covariance_type="full", reg_covar=LATENT_REG, random_state=seed
     ).fit(codes)
+
+
+def latent_prior(
+    codes: np.ndarray,
+    labels: np.ndarray | None,
+    components: int,
+    n_classes: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sampling mixture of a VAE as buffers: weights (K,), means (K, D), covariances
+    (K, D, D).
+
+    With ``labels``, ``components`` per class are fitted to that class's codes and weighted by
+    the class's share of the rows, class c in slots c·components … (c+1)·components − 1
+    (K = components × n_classes); slots a small class leaves unused, and those of a class
+    with fewer than two rows, keep weight 0 (no samples of it)."""
+    codes = np.asarray(codes, dtype=np.float64)
+    groups = [np.arange(len(codes))] if labels is None else [
+        np.flatnonzero(labels == c) for c in range(n_classes)
+    ]  # fmt: skip
+    k, dim = components, codes.shape[1]
+    weights = np.zeros(k * len(groups))
+    means = np.zeros((k * len(groups), dim))
+    covariances = np.repeat(np.eye(dim)[None], k * len(groups), axis=0)
+    for g, rows in enumerate(groups):
+        if len(rows) < 2:  # a Gaussian needs two codes
+            continue
+        mixture = fit_latent_mixture(codes[rows], components, seed)
+        used = slice(g * k, g * k + len(mixture.weights_))
+        weights[used] = mixture.weights_ * len(rows) / len(codes)
+        means[used] = mixture.means_
+        covariances[used] = mixture.covariances_
+    if weights.sum() == 0:  # no class has two codes: no mixture to fit
+        raise ConfigError(
+            f"generative.prior: {len(codes)} training rows are too few to fit a mixture to"
+        )
+    return weights / weights.sum(), means, covariances

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gradwise.generative.draws import systematic_draw
 from gradwise.generative.networks import Discriminator, Generator
 
 
@@ -94,7 +95,7 @@ class GAN(nn.Module):
     def draw_labels(self, n: int, generator: torch.Generator) -> torch.Tensor | None:
         if not self.n_classes:
             return None
-        return torch.multinomial(self.class_prior, n, replacement=True, generator=generator)
+        return systematic_draw(self.class_prior, n, generator)
 
     def noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
         device = self.class_prior.device

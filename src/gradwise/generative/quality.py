@@ -40,6 +40,8 @@ BASELINE_REG = 1e-3  # added to each covariance's diagonal (inputs are standardi
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """FD between the rows of ``a`` (n, F) and of ``b`` (m, F) (module text)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("nan")  # non-finite samples have no distance (eigh would not converge)
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a = np.atleast_2d(np.cov(a, rowvar=False))
     cov_b = np.atleast_2d(np.cov(b, rowvar=False))

@@ -25,11 +25,18 @@ weights (the decoder then weighs each feature by how well it can be predicted; a
 over-smooths standardized data). For standardized inputs the Gaussian ELBO is in the standardized
 units: the original data's differs by the constant −Σ_i log(scale_i).
 
-Samples are decoder means x̂(z). With ``prior: mixture``, z is drawn from a Gaussian mixture
-fitted to the training set's posterior means after training (ex-post density estimation, Ghosh
-et al., 2020, "From Variational to Deterministic Autoencoders"): the aggregate posterior of a
-trained VAE is not N(0, I), and decoding prior draws from its holes gives blurred, mixed digits.
-The mixture lives in the module's buffers, so a checkpoint samples without the data.
+Samples are decoder means x̂(z), or with ``sample_noise`` (Gaussian likelihood) draws from the
+model's own p(x|z) = N(x̂(z), diag σ²): the means are smoother than data, and in the sample-quality
+feature space the missing per-feature noise costs more than it adds. With ``prior: mixture``, z is
+drawn from a Gaussian mixture fitted to the training set's posterior means after training
+(ex-post density estimation, Ghosh et al., 2020, "From Variational to Deterministic
+Autoencoders"): the aggregate posterior q(z) = 1/N Σ_n q(z|x_n) of a trained VAE is not
+N(0, I), and decoding prior draws from its holes gives blurred, mixed digits. With
+``prior: class_mixture`` (labelled data) one mixture is fitted per class on that class's codes
+and the class is drawn with its training frequency, z ~ Σ_c π_c Σ_k w_ck N(m_ck, S_ck): a
+mixture fitted to all codes at once puts components between classes, whose samples are
+ambiguous digits. The mixture lives in the module's buffers (with each component's class), so a
+checkpoint samples without the data.
 """
 
 from __future__ import annotations
@@ -40,11 +47,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gradwise.generative.draws import systematic_draw
 from gradwise.generative.networks import Encoder, decoder
 
 LOG_2PI = math.log(2 * math.pi)
 MIN_LOG_VARIANCE = -6.0  # σ ≥ 0.05 (standardized units): a variance → 0 would make log p → ∞
 ACTIVE_UNIT_KL = 0.01  # nats: a latent unit with less mean KL carries (almost) no information
+MIXTURE_PRIORS = ("mixture", "class_mixture")  # priors fitted to the training codes
 
 
 class Autoencoder(nn.Module):
@@ -64,10 +73,14 @@ class Autoencoder(nn.Module):
 
 class MixturePrior(nn.Module):
     """A full-covariance Gaussian mixture over the latent space, held in buffers (weights
-    (K,), means (K, D), Cholesky factors (K, D, D)); ``fitted`` is 0 until :meth:`load` runs."""
+    (K,), means (K, D), Cholesky factors (K, D, D)); ``fitted`` is 0 until :meth:`load` runs.
 
-    def __init__(self, latent: int, components: int) -> None:
+    With ``per_class`` > 0 the components come in blocks of that many per class, class-major
+    (component k belongs to class k // per_class), so a draw also says its class."""
+
+    def __init__(self, latent: int, components: int, per_class: int = 0) -> None:
         super().__init__()
+        self.per_class = per_class
         self.register_buffer("weights", torch.full((components,), 1.0 / components))
         self.register_buffer("means", torch.zeros(components, latent))
         self.register_buffer("cholesky", torch.eye(latent).repeat(components, 1, 1))
@@ -82,12 +95,18 @@ class MixturePrior(nn.Module):
         self.cholesky.copy_(torch.linalg.cholesky(covariance).to(dtype=dtype, device=device))
         self.fitted.fill_(1.0)
 
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """z (n, D): a component k ~ weights, then z = mean_k + L_k ε."""
+    def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """z (n, D): a component k ~ weights, then z = mean_k + L_k ε; and the drawn
+        components' classes (n,) (None without classes)."""
         device = self.means.device
-        k = torch.multinomial(self.weights, n, replacement=True, generator=generator)  # (n,)
+        k = systematic_draw(self.weights, n, generator)  # (n,)
         eps = torch.randn(n, self.means.shape[1], generator=generator, device=device)
-        return self.means[k] + (self.cholesky[k] @ eps.unsqueeze(2)).squeeze(2)
+        z = self.means[k] + (self.cholesky[k] @ eps.unsqueeze(2)).squeeze(2)  # (n, D)
+        return z, (torch.div(k, self.per_class, rounding_mode="floor") if self.per_class else None)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """z (n, D) (:meth:`draw` without the classes)."""
+        return self.draw(n, generator)[0]
 
 
 class VAE(nn.Module):
@@ -101,6 +120,7 @@ class VAE(nn.Module):
         likelihood: str = "gaussian",
         learned_variance: bool = True,
         components: int = 10,
+        per_class: int = 0,
     ) -> None:
         super().__init__()
         self.latent = latent
@@ -113,7 +133,7 @@ class VAE(nn.Module):
             self.log_variance = nn.Parameter(log_variance)
         else:
             self.register_buffer("log_variance", log_variance)
-        self.prior = MixturePrior(latent, components)
+        self.prior = MixturePrior(latent, components, per_class)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """μ, log σ² of q(z|x), each (B, latent)."""
@@ -153,15 +173,29 @@ class VAE(nn.Module):
         kl = 0.5 * (mu**2 + log_var.exp() - log_var - 1.0)  # (B, latent)
         return self.log_likelihood(x, self.decode(z)), kl
 
-    def sample(self, n: int, generator: torch.Generator, prior: str = "mixture") -> torch.Tensor:
-        """n decoder means (n, *shape) for z from the fitted mixture (``prior: mixture``, once
-        fitted) or from N(0, I)."""
+    def draw(
+        self, n: int, generator: torch.Generator, prior: str = "mixture", noise: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n samples (n, *shape) for z from the fitted mixture (``prior: mixture`` or
+        ``class_mixture``, once fitted) or from N(0, I): the decoder means, or with ``noise``
+        (Gaussian likelihood) x = x̂(z) + σ ε; and their classes (None without classes)."""
         device = self.prior.means.device
-        if prior == "mixture" and bool(self.prior.fitted):
-            z = self.prior.sample(n, generator)
+        labels = None
+        if prior in MIXTURE_PRIORS and bool(self.prior.fitted):
+            z, labels = self.prior.draw(n, generator)
         else:
             z = torch.randn(n, self.latent, generator=generator, device=device)
-        return self.mean(z)
+        x = self.mean(z)  # (n, *shape)
+        if noise and self.likelihood == "gaussian":
+            sigma = torch.exp(0.5 * self.log_variance.clamp(min=MIN_LOG_VARIANCE))  # (*shape)
+            x = x + sigma * torch.randn(x.shape, generator=generator, device=device)
+        return x, labels
+
+    def sample(
+        self, n: int, generator: torch.Generator, prior: str = "mixture", noise: bool = False
+    ) -> torch.Tensor:
+        """n samples (n, *shape) (:meth:`draw` without the classes)."""
+        return self.draw(n, generator, prior, noise)[0]
 
 
 def vae_objective(

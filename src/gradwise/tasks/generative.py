@@ -9,7 +9,8 @@ classifier trained on the training split (:mod:`gradwise.generative.quality`).
   (k-means, k by silhouette) next to PCA + k-means on the raw inputs.
 - ``vae``: β-VAE with Gaussian or Bernoulli likelihood, KL warm-up and free bits; per epoch the
   ELBO, reconstruction and KL in nats (per latent unit in ``latent_kl.jsonl``); samples from a
-  Gaussian mixture fitted to the training codes after training (:mod:`gradwise.generative.vae`).
+  Gaussian mixture fitted to the training codes after training, one per class with
+  ``prior: class_mixture`` (:mod:`gradwise.generative.vae`).
 - ``gan``: non-saturating GAN, spectral norm, R1, two optimizers (``generator``,
   ``discriminator``), an averaged generator; its validation loss is the Fréchet distance of its
   samples, so the best checkpoint is the one whose samples are closest to the data
@@ -257,7 +258,14 @@ class VAETask(Generative):
     def build_module(self, config: ExperimentConfig, feature_shape: tuple[int, ...]) -> Any:
         from gradwise.generative.building import vae
 
-        return vae(config, settings_of(config), tuple(feature_shape))
+        settings = settings_of(config)
+        if settings.prior == "class_mixture" and not self.n_classes:
+            raise ConfigError(
+                "generative.prior: class_mixture fits one mixture per class of the labels, and "
+                "the data has none (name the label column with data.target, or set "
+                "prior: mixture)"
+            )
+        return vae(config, settings, tuple(feature_shape), self.n_classes)
 
     def build(self, config: ExperimentConfig, data: TrainingData, device: Any, augment: Any):
         from gradwise.generative.building import NOISE_STREAM, check_bernoulli, stream
@@ -337,29 +345,28 @@ class VAETask(Generative):
         return None if unit_kl is None else {"kl_per_unit": unit_kl}
 
     def after_training(self, trainer: Trainer, data: TrainingData) -> bool:
-        """Fit the sampling mixture to the training codes of the final (best) weights."""
-        if self.settings.prior != "mixture":
+        """Fit the sampling mixture (one, or one per class) to the training codes of the
+        final (best) weights."""
+        from gradwise.generative.vae import MIXTURE_PRIORS
+
+        if self.settings.prior not in MIXTURE_PRIORS:
             return False
-        from gradwise.generative.building import fit_latent_mixture
+        from gradwise.generative.building import latent_prior
         from gradwise.generative.embedding import embed
 
         codes = embed(trainer.module, data.train["x"])
-        mixture = fit_latent_mixture(codes, self.settings.prior_components, self.seed)
-        k = self.settings.prior_components
-        weights = np.zeros(k)
-        weights[: len(mixture.weights_)] = mixture.weights_
-        means = np.zeros((k, codes.shape[1]))
-        means[: len(mixture.weights_)] = mixture.means_
-        covariances = np.repeat(np.eye(codes.shape[1])[None], k, axis=0)
-        covariances[: len(mixture.weights_)] = mixture.covariances_
-        trainer.module.prior.load(weights, means, covariances)
+        labels = self.labels_of(data.train) if self.settings.prior == "class_mixture" else None
+        trainer.module.prior.load(
+            *latent_prior(codes, labels, self.settings.prior_components, self.n_classes, self.seed)
+        )
         return True
 
     def sample(self, module: Any, n: int, generator: Any) -> tuple[Any, Any]:
+        """Samples and, from a class mixture, the classes they were drawn for."""
         import torch
 
         with torch.inference_mode():
-            return module.sample(n, generator, self.settings.prior), None
+            return module.draw(n, generator, self.settings.prior, self.settings.sample_noise)
 
     def test_metrics(self, trainer: Trainer, split: TensorSplit) -> dict[str, Any]:
         from gradwise.generative.building import SAMPLE_STREAM, stream
@@ -428,7 +435,19 @@ class GANTask(Generative):
         return Parts(module, optimizers, schedules, generators={"noise": self.noise})
 
     def forward(self, trainer: Trainer, batch: Batch) -> Any:
-        return trainer.module(batch["x"], batch.get("y"))
+        """What a step and the validation compute, for the non-finite guard's probe (the first
+        layer whose output is non-finite): samples of G and of its average, then D's logits
+        on the real rows and on G's samples. The noise comes from a fixed stream of its own:
+        the training noise stays untouched."""
+        import torch
+
+        module, real = trainer.module, batch["x"]
+        noise = torch.Generator(device=real.device).manual_seed(0)
+        labels = module.draw_labels(len(real), noise)
+        z = module.noise(len(real), noise)
+        fake = module.generator(z, labels)
+        module.sampler(z, labels)
+        return module(real, batch.get("y")), module.discriminator(fake, labels)
 
     def train_step(self, trainer: Trainer, batch: Batch) -> dict[str, Any]:
         from gradwise.generative.gan import (
