@@ -5,8 +5,8 @@ in-place-writer mutation at many offsets, and the cost of the per-step gradient 
 Prints one row per category: cases tried, passed, seconds. Every case is a check the suite
 (``tests/reliability``) makes once or twice, repeated here at seeded random points::
 
-    python benchmarks/reliability.py            # about 2-4 minutes on 2 cores
-    python benchmarks/reliability.py --quick    # a few cases per category
+    python benchmarks/reliability.py            # about 13 minutes on 2 busy cores (7 paradigms)
+    python benchmarks/reliability.py --quick    # a few cases per category (about 3 minutes)
     python benchmarks/reliability.py --fresh    # segments in new interpreters (slower)
 """
 
@@ -115,7 +115,8 @@ def kill_after_steps(
     for i in range(n):
         # after the first checkpoint (before it a run has nothing to resume from)
         first = ref.steps // ref.epochs + 1
-        points = sorted(rng.sample(range(first, ref.steps), k=rng.randint(1, 3)))
+        population = range(first, ref.steps)  # an agent's run has one step per epoch: few
+        points = sorted(rng.sample(population, k=rng.randint(1, min(3, len(population)))))
         folder = work / f"steps-{i}"
         folder.mkdir()
         category.record(
@@ -204,9 +205,8 @@ def corruptions(ref: Reference, work: Path, rng: random.Random, n: int, category
         shutil.copytree(ref.run, run)
         folder = run / "checkpoints"
         damage(folder, random.Random(i))
-        module = api.Run(ref.run).task.build_module(
-            api.Run(ref.run).config, tuple(api.Run(ref.run).preprocessor.feature_shape)
-        )
+        reference_run = api.Run(ref.run)
+        module = reference_run.task.model_for(reference_run.config, reference_run.preprocessor)
         before = {k: t.clone() for k, t in module.state_dict().items()}
         problems = []
         try:

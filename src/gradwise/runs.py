@@ -10,7 +10,10 @@ runs/<name>-<YYYYmmdd-HHMMSS>/
     heartbeat            touched every few seconds while the training process lives
     report.html
 
-Every JSON file of a run carries ``format_version`` (:data:`FORMAT_VERSION`).
+Every JSON file of a run carries ``format_version`` (:data:`FORMAT_VERSION`). The JSON-lines
+files (``metrics.jsonl``, ``diagnostics.jsonl``, ...) are logs of one record per line: their
+lines carry none (a header line would be read as a record); ``summary.json``'s version, written
+before their first line, is theirs.
 """
 
 from __future__ import annotations

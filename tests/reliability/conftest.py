@@ -2,17 +2,20 @@
 fast experiment.
 
 Every case of the suite that applies to a paradigm runs over this registry, so a new paradigm
-is covered by registering its factory here (``test_registry.py`` fails until it is). A factory
-takes a folder it may write data files into and returns an experiment dict that trains in well
-under a second on one CPU thread, with shuffling and augmentation on (the kill/resume checks
-need both).
+is covered by registering its case here (``test_registry.py`` fails until it is). A case's
+factory takes a folder it may write data files into and returns an experiment dict that trains
+in well under a second on one CPU thread, with shuffling and augmentation on where the paradigm
+reads data (the kill/resume checks need both; an agent's experience is shuffled by its own
+random streams). The case's other fields say what differs between paradigms — the command that
+loads a run, the layers to poison, steps per epoch, whether there is a validation split — so
+that no case branches on a paradigm's name; a case that cannot apply skips, saying why.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +28,67 @@ from gradwise.registry import Registry
 from tests.conftest import merged
 
 ConfigFactory = Callable[[Path], dict[str, Any]]
+# sets one input value of the coming training step (trainer, its batch, the value) in place
+InputPoison = Callable[[Any, dict[str, torch.Tensor], float], None]
 QUIET = {"report": {"enabled": False}, "diagnose": {"enabled": False}}
 
 
 @dataclass(frozen=True)
+class Loading:
+    """A command that loads a run's best weights (``gradwise ARGV``) and the file it writes
+    (None: it writes none)."""
+
+    argv: list[str]
+    output: Path | None
+
+
+# given the run and a folder for inputs and outputs
+LoadCommand = Callable[[Path, Path], Loading]
+
+
+def poison_features(trainer: Any, batch: dict[str, torch.Tensor], value: float) -> None:
+    """The first input feature of the batch's first row (the batch the guard probes)."""
+    batch["x"].view(-1)[0] = value
+
+
+@dataclass(frozen=True)
 class ParadigmCase:
-    """A paradigm's tiny experiment, and what the suite needs to know about it."""
+    """A paradigm's tiny experiment, and what the suite needs to know about it (every case
+    reads these fields instead of branching on the paradigm's name)."""
 
     config: ConfigFactory
-    # a CSV of new input rows for predict (None: the paradigm takes no input rows)
-    predict_rows: Callable[[Path], Path] | None = None
-    # the model layer the non-finite injections poison (a leaf module name)
+    # the command a user runs on the finished run that loads its weights (predict, sample, ...)
+    loads: LoadCommand
+    # a leaf module the non-finite injections poison in training
     first_layer: str = "body.0"
-    tags: frozenset[str] = field(default_factory=frozenset)
+    # the leaf module whose output evaluation reads (poisoned for a NaN validation loss)
+    eval_layer: str | None = None  # None: first_layer
+    # what the guard reports when an input or a layer's output turns NaN in training
+    failure: str = "non-finite loss (nan)"
+    # how a NaN input is injected, the first layer it reaches, and how the guard names it
+    poison_input: InputPoison = poison_features
+    input_layer: str = "flatten"
+    input_name: str = "batch['x']"
+    steps_per_epoch: int = 6  # training steps (batches) per epoch: 84 training rows / 16
+    validation: bool = True  # the run has a validation split (valid_loss each epoch)
+    # the paradigm's method that evaluates during training (its first argument the trainer)
+    evaluation: str = "evaluate"
+
+    @property
+    def epoch_2_step(self) -> int:
+        """The step the injections and signals hit: epoch 2's third (or last) step."""
+        return self.steps_per_epoch + min(3, self.steps_per_epoch)
+
+    @property
+    def evaluated_layer(self) -> str:
+        return self.eval_layer or self.first_layer
 
 
 PARADIGMS: Registry[ParadigmCase] = Registry("reliability paradigm")
 
 # Registered in TASKS by other work in progress; each moves from here to PARADIGMS when its
 # tiny experiment is registered (a name left here once registered fails the suite).
-PENDING = frozenset({"rl", "autoencoder", "vae", "gan"})
+PENDING: frozenset[str] = frozenset()
 
 
 def experiment(source: str, **sections: Any) -> dict[str, Any]:
@@ -97,10 +141,31 @@ def new_rows(folder: Path) -> Path:
     return path
 
 
-PARADIGMS.register("classification")(
-    ParadigmCase(classification_config, new_rows, tags=frozenset({"classes"}))
-)
-PARADIGMS.register("regression")(ParadigmCase(regression_config, new_rows))
+def predicts(run: Path, folder: Path) -> Loading:
+    """``gradwise predict RUN new_rows.csv -o predictions.csv``."""
+    output = folder / "predictions.csv"
+    return Loading(["predict", str(run), str(new_rows(folder)), "-o", str(output)], output)
+
+
+def samples(run: Path, folder: Path) -> Loading:
+    """``gradwise sample RUN -n 4 -o samples.csv`` (a table run: samples as rows)."""
+    output = folder / "samples.csv"
+    return Loading(["sample", str(run), "-n", "4", "-o", str(output)], output)
+
+
+def embeds(run: Path, folder: Path) -> Loading:
+    """``gradwise embed RUN -o embeddings.npy`` (the run's own test split)."""
+    output = folder / "embeddings.npy"
+    return Loading(["embed", str(run), "-o", str(output), "--clusters", "2"], output)
+
+
+def plays(run: Path, folder: Path) -> Loading:
+    """``gradwise play RUN --episodes 1`` (prints returns, writes no file)."""
+    return Loading(["play", str(run), "--episodes", "1", "--json"], None)
+
+
+PARADIGMS.register("classification")(ParadigmCase(classification_config, predicts))
+PARADIGMS.register("regression")(ParadigmCase(regression_config, predicts))
 
 
 def multitask_config(folder: Path) -> dict[str, Any]:
@@ -113,7 +178,80 @@ def multitask_config(folder: Path) -> dict[str, Any]:
     return experiment(str(path), data={"target": ["kind", "size"]})
 
 
-PARADIGMS.register("multitask")(ParadigmCase(multitask_config, new_rows))
+PARADIGMS.register("multitask")(ParadigmCase(multitask_config, predicts))
+
+
+def generative_config(task: str) -> ConfigFactory:
+    """The table's inputs without labels (so sample quality is measured in a PCA space, not a
+    classifier's, which would take longer than the training): 2 latent units, 2 k-means
+    clusters (no silhouette search), a VAE sampling mixture of 2 components."""
+
+    def config(folder: Path) -> dict[str, Any]:
+        x = _features(120, 3)
+        path = folder / "unlabelled.csv"
+        pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "color": _colors(len(x))}).to_csv(
+            path, index=False
+        )
+        settings = {"latent": 2, "clusters": 2, "prior_components": 2}
+        return experiment(str(path), task=task, generative=settings)
+
+    return config
+
+
+AUTOENCODING = {"first_layer": "encoder.features.body.1", "input_layer": "encoder.features.body.0"}
+PARADIGMS.register("autoencoder")(
+    ParadigmCase(generative_config("autoencoder"), embeds, **AUTOENCODING)
+)
+PARADIGMS.register("vae")(ParadigmCase(generative_config("vae"), samples, **AUTOENCODING))
+# the generator's first layer in training; validation samples from its moving average; the
+# discriminator reads the data
+PARADIGMS.register("gan")(
+    ParadigmCase(
+        generative_config("gan"),
+        samples,
+        first_layer="generator.body.body.0",
+        eval_layer="generator_ema.body.body.0",
+        input_layer="discriminator.features.body.0",
+    )
+)
+
+
+def rl_config(folder: Path) -> dict[str, Any]:
+    """PPO on CartPole-v1: 2 environments × 16 steps per epoch (iteration), 3 passes over the
+    rollout in batches of 16; an evaluation of 2 episodes every 64 environment steps."""
+    return {
+        "name": "tiny",
+        "seed": 0,
+        "task": "rl",
+        "env": {"id": "CartPole-v1", "num_envs": 2, "eval_every": 64, "eval_episodes": 2},
+        "agent": {"name": "ppo", "n_steps": 16, "batch_size": 16, "n_epochs": 3},
+        "model": {"kind": "mlp", "hidden": [8]},
+        "train": {"epochs": 4, "device": "cpu"},
+        **QUIET,
+    }
+
+
+def poison_observation(trainer: Any, batch: dict[str, torch.Tensor], value: float) -> None:
+    """An agent's inputs are the observations it acts on, not the batch (one placeholder row)."""
+    trainer.paradigm.collector.obs.view(-1)[0] = value
+
+
+# one engine step per epoch (an iteration of the agent); no validation split (evaluations are
+# episodes); a NaN is met first while collecting experience, before any loss
+PARADIGMS.register("rl")(
+    ParadigmCase(
+        rl_config,
+        plays,
+        first_layer="policy.0",
+        failure="non-finite policy logits",
+        poison_input=poison_observation,
+        input_layer="body",
+        input_name="observations",
+        steps_per_epoch=1,
+        validation=False,
+        evaluation="play",  # deterministic episodes every env.eval_every steps
+    )
+)
 
 
 # ------------------------------------------------------------------------------- fixtures

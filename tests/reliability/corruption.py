@@ -96,7 +96,7 @@ def retyped(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def non_finite(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    name = next(iter(tensors))
+    name = next(n for n, t in tensors.items() if t.is_floating_point())  # not a step counter
     poisoned = tensors[name].clone()
     poisoned.view(-1)[0] = float("nan")
     return {**tensors, name: poisoned}

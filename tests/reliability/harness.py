@@ -36,7 +36,7 @@ from gradwise.training import Callback
 from gradwise.training import engine as engine_module
 
 CHECKPOINT_FILES = "last.*"  # the hook's glob for kills inside a checkpoint write
-UNSTABLE_METRICS = ("time", "train_time")  # wall-clock fields of metrics.jsonl
+UNSTABLE_METRICS = ("time", "train_time", "fps")  # wall-clock fields of metrics.jsonl
 
 
 class EveryEpoch(api.Checkpointer):

@@ -14,6 +14,7 @@ import yaml
 from gradwise.cli.main import main
 from tests.reliability.conftest import PARADIGMS, new_rows, one_line_error
 
+INF = {3: "inf", 17: "-inf"}  # data rows 4 and 18
 BOMB = "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else 'x, x, x, x, x, x, x, x, x'}]\n"
     for prev, name in zip(["", *"abcdefg"], "abcdefgh", strict=True)
@@ -88,6 +89,14 @@ DATA_FILES: dict[str, tuple[bytes, str]] = {
         ("a,b,color,y\n" + rows(40, lambda i: f",,,{'yes' if i % 2 else 'no'}\n")).encode(),
         "no usable feature columns",
     ),
+    "infinite values in a feature": (
+        (
+            "a,b,color,y\n"
+            + rows(40, lambda i: f"{INF.get(i, i)},1,red,{'yes' if i % 2 else 'no'}\n")
+        ).encode(),
+        "data.source: column 'a' of '{folder}/data.csv' holds ±inf in 2 row(s) (the first is "
+        "data row 4); inputs must be finite",
+    ),
     "no target column": (
         ("a,b,color\n" + rows(40, lambda i: f"{i % 5},{i % 3},red\n")).encode(),
         "data.target: column 'y' not found",
@@ -102,7 +111,7 @@ def test_a_bad_data_file(tmp_path: Path, capsys, case: str):
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(experiment(tmp_path, "data.csv")))
     status = main(["train", str(path), "--out", str(tmp_path / "runs"), "--quiet"])
-    one_line_error(status, capsys.readouterr().err, fragment)
+    one_line_error(status, capsys.readouterr().err, fragment.format(folder=tmp_path))
     assert not (tmp_path / "runs").exists()
 
 
@@ -115,7 +124,9 @@ def test_an_infinite_regression_target(tmp_path: Path, capsys):
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(config))
     status = main(["train", str(path), "--out", str(tmp_path / "runs"), "--quiet"])
-    one_line_error(status, capsys.readouterr().err, "target 'y' holds 1 infinite value")
+    source = tmp_path / "data.csv"
+    line = f"data.target: column 'y' of '{source}' holds ±inf in 1 row(s) (the first is data row 4)"
+    one_line_error(status, capsys.readouterr().err, line)
     assert not (tmp_path / "runs").exists()
 
 
@@ -147,8 +158,12 @@ def test_predict_reads_columns_by_name_in_any_order_and_ignores_extra_ones(
         (lambda f: f.drop(columns="b"), "'b'"),
         (lambda f: f.assign(a="seven"), "column 'a': expected numbers, found 'seven'"),
         (lambda f: f.iloc[:0], "no rows"),
+        (
+            lambda f: f.assign(a=f["a"].mask(f.index == 1, -np.inf)),
+            "column 'a': holds ±inf in 1 row(s) (the first is row 2); inputs must be finite",
+        ),
     ],
-    ids=["a missing column", "a wrong type", "no rows"],
+    ids=["a missing column", "a wrong type", "no rows", "an infinite value"],
 )
 def test_a_bad_predict_input(table_run: Path, tmp_path: Path, capsys, change, fragment):
     status, output = predict(table_run, change(pd.read_csv(new_rows(tmp_path))), tmp_path)

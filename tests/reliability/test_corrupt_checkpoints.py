@@ -22,7 +22,7 @@ from tests.reliability.corruption import DAMAGES
 
 def fresh_module(run_dir: Path) -> torch.nn.Module:
     run = Run(run_dir)
-    return run.task.build_module(run.config, tuple(run.preprocessor.feature_shape))
+    return run.task.model_for(run.config, run.preprocessor)  # no weights loaded
 
 
 def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:

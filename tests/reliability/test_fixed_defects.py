@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import stat
+import warnings
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,10 @@ def test_a_truncated_checkpoint_is_one_line_with_exit_status_two(
 ):
     for weights in (trained_run / "checkpoints").glob("*.safetensors"):
         weights.write_bytes(weights.read_bytes()[:size])
-    rows = PARADIGMS.get(paradigm).predict_rows(tmp_path)
-    status = main(["predict", str(trained_run), str(rows), "-o", str(tmp_path / "p.csv")])
+    loading = PARADIGMS.get(paradigm).loads(trained_run, tmp_path)  # predict, sample, ...
+    status = main(loading.argv)
     one_line_error(status, capsys.readouterr().err, "best.safetensors", "cannot load weights")
-    assert not (tmp_path / "p.csv").exists()
+    assert loading.output is None or not loading.output.exists()
 
 
 class SendSignal(Callback):
@@ -46,9 +47,10 @@ class SendSignal(Callback):
 def test_a_stopping_signal_leaves_an_interrupted_resumable_run(
     tmp_path: Path, paradigm: str, signum: int
 ):
-    config = PARADIGMS.get(paradigm).config(tmp_path)
+    case = PARADIGMS.get(paradigm)
+    signalled = SendSignal(signum, case.epoch_2_step)  # within epoch 2
     with pytest.raises(KeyboardInterrupt):
-        gradwise.train(config, out=tmp_path / "runs", callbacks=[SendSignal(signum, 8)])
+        gradwise.train(case.config(tmp_path), out=tmp_path / "runs", callbacks=[signalled])
     (run,) = (tmp_path / "runs").iterdir()
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["epochs_run"] == 1
@@ -106,7 +108,9 @@ def test_a_resume_says_which_accepted_keys_changed(trained_run: Path, capsys):
     summary["status"] = "interrupted"  # as if stopped after its last epoch
     (trained_run / "summary.json").write_text(json.dumps(summary))
     argv = ["train", "--resume", str(trained_run), "--quiet"]
-    status = main([*argv, "--set", "train.epochs=5", "--set", "diagnose.every=7"])
+    with warnings.catch_warnings():  # each paradigm's lines, not only the first's (dedup)
+        warnings.simplefilter("always")
+        status = main([*argv, "--set", "train.epochs=5", "--set", "diagnose.every=7"])
     err = capsys.readouterr().err
     assert status == 0, err
     assert "resume: train.epochs changed from 4 to 5" in err

@@ -22,14 +22,11 @@ from gradwise.training import Callback, Trainer
 from tests.reliability import harness
 from tests.reliability.conftest import PARADIGMS
 
-STEPS_PER_EPOCH = 6  # 84 training rows in batches of 16
-STEP = STEPS_PER_EPOCH + 3  # epoch 2, its 3rd step
 
-
-def poison_batch(name: str, value: float) -> type[Trainer]:
+def poison_batch(name: str, value: float, step: int) -> type[Trainer]:
     class Poisoned(Trainer):
         def train_step(self, batch):
-            if self.global_step + 1 == STEP:
+            if self.global_step + 1 == step:
                 batch[name].view(-1)[0] = value  # in place: the batch the NaN guard probes
             return super().train_step(batch)
 
@@ -37,23 +34,26 @@ def poison_batch(name: str, value: float) -> type[Trainer]:
 
 
 class PoisonGradient(Callback):
-    def __init__(self, layer: str) -> None:
-        self.layer = layer
+    """One gradient entry of ``layer`` set to NaN after each backward pass of ``step`` (with
+    several optimizers: the one stepping ``layer`` catches it; the others' checks skip it)."""
+
+    def __init__(self, layer: str, step: int) -> None:
+        self.layer, self.step = layer, step
 
     def on_after_backward(self, trainer) -> None:
-        if trainer.global_step + 1 == STEP:
+        if trainer.global_step + 1 == self.step:
             dict(trainer.module.named_modules())[self.layer].weight.grad.view(-1)[0] = math.nan
 
 
 class PoisonOutput(Callback):
-    """``layer`` returns NaN: in training at :data:`STEP`, or in evaluation during epoch 2."""
+    """``layer`` returns NaN: in training at ``step``, or in evaluation during epoch 2."""
 
-    def __init__(self, layer: str, evaluation: bool = False) -> None:
-        self.layer, self.evaluation = layer, evaluation
+    def __init__(self, layer: str, step: int = 0, evaluation: bool = False) -> None:
+        self.layer, self.step, self.evaluation = layer, step, evaluation
 
     def on_fit_start(self, trainer) -> None:
         def hook(module, inputs, output):
-            if module.training and not self.evaluation and trainer.global_step + 1 == STEP:
+            if module.training and not self.evaluation and trainer.global_step + 1 == self.step:
                 return output * math.nan
             if not module.training and self.evaluation and trainer.epoch + 1 == 2:
                 return output * math.nan
@@ -99,18 +99,29 @@ def _tensors(state) -> list[torch.Tensor]:
     return []
 
 
-def test_a_nan_input_feature(tmp_path: Path, paradigm: str):
-    config = PARADIGMS.get(paradigm).config(tmp_path)
-    message, run = train_failing(tmp_path, config, trainer_class=poison_batch("x", math.nan))
-    assert f"non-finite loss (nan) at epoch 2, step {STEP}; " in message
-    assert "first non-finite layer: flatten (output); non-finite input: batch['x']" in message
+def test_a_nan_input(tmp_path: Path, paradigm: str):
+    case = PARADIGMS.get(paradigm)
+    step = case.epoch_2_step
+
+    class Poisoned(Trainer):
+        def train_step(self, batch):
+            if self.global_step + 1 == step:
+                case.poison_input(self, batch, math.nan)
+            return super().train_step(batch)
+
+    message, run = train_failing(tmp_path, case.config(tmp_path), trainer_class=Poisoned)
+    assert f"{case.failure} at epoch 2, step {step}; " in message
+    layer = f"first non-finite layer: {case.input_layer} (output)"
+    assert f"{layer}; non-finite input: {case.input_name}" in message
     assert_nothing_non_finite_kept(run, failed_epoch=2)
 
 
 def test_an_infinite_regression_target(tmp_path: Path):
-    config = PARADIGMS.get("regression").config(tmp_path)
-    message, run = train_failing(tmp_path, config, trainer_class=poison_batch("y", math.inf))
-    assert f"non-finite loss (inf) at epoch 2, step {STEP}; " in message
+    case = PARADIGMS.get("regression")
+    step = case.epoch_2_step
+    trainer_class = poison_batch("y", math.inf, step)
+    message, run = train_failing(tmp_path, case.config(tmp_path), trainer_class=trainer_class)
+    assert f"non-finite loss (inf) at epoch 2, step {step}; " in message
     layer = "none (the loss itself overflowed)"
     assert f"first non-finite layer: {layer}; non-finite input: batch['y']" in message
     assert_nothing_non_finite_kept(run, failed_epoch=2)
@@ -118,39 +129,43 @@ def test_an_infinite_regression_target(tmp_path: Path):
 
 def test_a_nan_gradient(tmp_path: Path, paradigm: str):
     case = PARADIGMS.get(paradigm)
-    layer = case.first_layer
-    message, run = train_failing(tmp_path, case.config(tmp_path), callbacks=[PoisonGradient(layer)])
-    assert f"non-finite gradient at epoch 2, step {STEP}; " in message
-    assert f"first non-finite layer: {layer}.weight (gradient)" in message
+    callbacks = [PoisonGradient(case.first_layer, case.epoch_2_step)]
+    message, run = train_failing(tmp_path, case.config(tmp_path), callbacks=callbacks)
+    assert f"non-finite gradient at epoch 2, step {case.epoch_2_step}; " in message
+    assert f"first non-finite layer: {case.first_layer}.weight (gradient)" in message
     assert_nothing_non_finite_kept(run, failed_epoch=2)
 
 
 def test_a_layer_returning_nan(tmp_path: Path, paradigm: str):
     case = PARADIGMS.get(paradigm)
-    callbacks = [PoisonOutput(case.first_layer)]
+    callbacks = [PoisonOutput(case.first_layer, case.epoch_2_step)]
     message, run = train_failing(tmp_path, case.config(tmp_path), callbacks=callbacks)
-    assert f"non-finite loss (nan) at epoch 2, step {STEP}; " in message
+    assert f"{case.failure} at epoch 2, step {case.epoch_2_step}; " in message
     assert f"first non-finite layer: {case.first_layer} (output)" in message
     assert_nothing_non_finite_kept(run, failed_epoch=2)
 
 
 def test_a_nan_validation_loss(tmp_path: Path, paradigm: str):
     case = PARADIGMS.get(paradigm)
-    callbacks = [PoisonOutput(case.first_layer, evaluation=True)]
+    if not case.validation:
+        pytest.skip(f"a {paradigm} run has no validation split (no valid_loss to poison)")
+    callbacks = [PoisonOutput(case.evaluated_layer, evaluation=True)]
     message, run = train_failing(tmp_path, case.config(tmp_path), callbacks=callbacks)
-    assert f"non-finite valid_loss (nan) at epoch 2, step {2 * STEPS_PER_EPOCH}; " in message
-    assert f"first non-finite layer: {case.first_layer} (output)" in message
+    step = 2 * case.steps_per_epoch
+    assert f"non-finite valid_loss (nan) at epoch 2, step {step}; " in message
+    assert f"first non-finite layer: {case.evaluated_layer} (output)" in message
     assert_nothing_non_finite_kept(run, failed_epoch=2)
 
 
 def test_a_huge_learning_rate(tmp_path: Path):
-    config = PARADIGMS.get("regression").config(tmp_path)
+    case = PARADIGMS.get("regression")
+    config = case.config(tmp_path)
     config["train"] |= {"optimizer": {"name": "sgd", "lr": 10.0, "momentum": 0.0}, "epochs": 20}
     message, run = train_failing(tmp_path, config)
     found = re.search(r"non-finite loss \((nan|inf)\) at epoch (\d+), step (\d+); ", message)
     assert found, message
     epoch, step = int(found.group(2)), int(found.group(3))
-    assert (epoch - 1) * STEPS_PER_EPOCH < step <= epoch * STEPS_PER_EPOCH
+    assert (epoch - 1) * case.steps_per_epoch < step <= epoch * case.steps_per_epoch
     layer = r"\S+ \((weights|output)\)|none \(the loss itself overflowed\)"
     assert re.search(f"first non-finite layer: ({layer});", message), message
     assert_nothing_non_finite_kept(run, failed_epoch=epoch)

@@ -17,7 +17,7 @@ import pytest
 import gradwise
 from gradwise import api
 from gradwise.runs import RunPaths, run_status
-from gradwise.training import Trainer
+from gradwise.tasks import TASKS
 from gradwise.training import checkpoint as checkpoint_module
 from gradwise.training.checkpoint import load_checkpoint
 from tests.reliability import harness
@@ -39,16 +39,22 @@ def resumes_to_the_end(run: Path) -> None:
 
 @pytest.mark.parametrize("signum", SIGNALS)
 def test_a_signal_during_evaluation(tmp_path: Path, paradigm: str, signum: int, monkeypatch):
-    class StopInEvaluation(Trainer):
-        def evaluate(self, split):
-            if self.epoch == 1:  # epoch 2's validation
-                os.kill(os.getpid(), signum)
-            return super().evaluate(split)
+    case = PARADIGMS.get(paradigm)
+    task_class = TASKS.get(paradigm)
+    evaluation = getattr(task_class, case.evaluation)
 
+    sent = []
+
+    def stopped(self, trainer, *args, **kwargs):
+        if trainer.epoch == 1 and not sent:  # epoch 2's evaluation (not again in the resume)
+            sent.append(signum)
+            os.kill(os.getpid(), signum)
+        return evaluation(self, trainer, *args, **kwargs)
+
+    monkeypatch.setattr(task_class, case.evaluation, stopped)
     monkeypatch.setattr(api, "Checkpointer", harness.EveryEpoch)
-    config = PARADIGMS.get(paradigm).config(tmp_path)
     with pytest.raises(KeyboardInterrupt):
-        gradwise.train(config, out=tmp_path / "runs", trainer_class=StopInEvaluation)
+        gradwise.train(case.config(tmp_path), out=tmp_path / "runs")
     run, summary = interrupted_run(tmp_path / "runs")
     assert summary["status"] == "interrupted" and summary["epochs_run"] == 1
     resumes_to_the_end(run)
