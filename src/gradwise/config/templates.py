@@ -133,18 +133,16 @@ TABLE_STEPS = 5000  # optimizer steps the table recipe trains for: epochs follow
 LARGE_TABLE = 16_000  # training rows from which batches double (and the learning rate with them)
 
 
-def table_training(rows: int | None, valid: float = 0.1, test: float = 0.2) -> tuple[int, int, str]:
-    """(epochs, batch size, optimizer) of the table MLP recipe for a table of ``rows``:
+def table_training(rows: int, valid: float = 0.1, test: float = 0.2) -> tuple[int, int, str, int]:
+    """(epochs, batch size, optimizer, steps) of the table MLP recipe for a table of ``rows``:
     batches of 128 (256 from :data:`LARGE_TABLE` training rows, with twice the learning rate)
-    and about :data:`TABLE_STEPS` steps in all, 10–200 epochs; 100 epochs of 128 when the
-    size is unknown."""
-    if rows is None:
-        return 100, 128, TABLE_TRAIN_RECIPES["mlp"][2]
+    and about :data:`TABLE_STEPS` steps in all, within 10–200 epochs."""
     train_rows = max(1, round(rows * (1 - valid - test)))
     batch = 256 if train_rows >= LARGE_TABLE else 128
     epochs = min(200, max(10, round(TABLE_STEPS * batch / train_rows)))
     lr = 0.001 * batch / 128
-    return epochs, batch, f"{{name: adam, lr: {lr:g}, weight_decay: 0.0001}}"
+    steps = epochs * -(-train_rows // batch)
+    return epochs, batch, f"{{name: adam, lr: {lr:g}, weight_decay: 0.0001}}", steps
 
 
 @dataclass
@@ -214,10 +212,8 @@ def starting_config(
         model, DEFAULT_RECIPE
     )
     if model in recipes and facts.rows is not None:
-        epochs, batch, optimizer = table_training(facts.rows)
-        facts.notes.append(
-            f"{facts.rows} rows: {epochs} epochs of {batch} (about {TABLE_STEPS} steps)"
-        )
+        epochs, batch, optimizer, steps = table_training(facts.rows)
+        facts.notes.append(f"{facts.rows} rows: {epochs} epochs of {batch} (at most {steps} steps)")
     loss = TASKS.get(task).default_loss or "null"  # null: each target's own loss
     task_choices = " | ".join(TASKS.names())
     name = dataset.split(":")[-1].split("/")[-1].rsplit(".", 1)[0]
