@@ -32,7 +32,7 @@ def test_init_prints_the_tuned_recipe(
 ) -> None:
     assert main(["init", env_id, "--task", "rl", "--agent", agent]) == 0
     text = capsys.readouterr().out
-    assert "RL-Zoo settings tuned for" in text
+    assert f"settings tuned for {env_id}" in text
     config = load_config(yaml.safe_load(text))
     assert config.task == "rl" and config.env.id == env_id and config.agent.name == agent
     assert config.train.optimizer.lr == lr and config.env.num_envs == num_envs
@@ -104,6 +104,11 @@ def test_defaults_come_from_the_agent() -> None:
             rl_config(agent={"name": "ppo", "batch_size": 512}),
             "agent.batch_size: 512 is larger than a rollout",
         ),
+        (
+            rl_config("dqn", agent={"buffer_size": 3, "n_step": 3}),
+            "agent.buffer_size: 3 holds no n-step window (agent.n_step × env.num_envs = 3",
+        ),
+        (rl_config("dqn", agent={"n_step": 0}), "agent.n_step: must be greater than or equal"),
         (rl_config(env={"num_envs": 0}), "env.num_envs: must be greater than or equal to 1"),
         (rl_config(model={"kind": "cnn1d"}), "model.kind: task rl builds MLP networks"),
         (rl_config(model={"norm": "batch"}), "model.norm: batch statistics"),

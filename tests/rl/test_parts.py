@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from gradwise.config.rl import EnvConfig
+from gradwise.errors import CheckpointError
 from gradwise.rl.buffers import ReplayBuffer, RolloutBuffer
 from gradwise.rl.envs import VectorEnv, env_state, load_env_state, make_env
 from gradwise.rl.evaluation import sustained_from
@@ -60,6 +61,47 @@ def test_replay_ring_wraps_and_restores() -> None:
     copy.load_state_dict(buffer.state_dict())
     one, two = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
     assert torch.equal(buffer.sample(16, one)["obs"], copy.sample(16, two)["obs"])
+    older = {k: v for k, v in buffer.state_dict().items() if k not in ("width", "dones")}
+    with pytest.raises(CheckpointError, match=r"lacks width, dones \(saved by an older gradwise\)"):
+        copy.load_state_dict(older)  # a buffer saved before n-step returns: one clear line
+
+
+@pytest.mark.parametrize("capacity", [200, 37])  # 37: the ring wraps, windows cross its end
+def test_n_step_samples_match_the_definition(capacity: int) -> None:
+    generator = torch.Generator().manual_seed(0)
+    steps, envs, n, gamma = 40, 3, 3, 0.9
+    buffer = ReplayBuffer(capacity, 1, torch.device("cpu"))
+    rewards = torch.randn(steps, envs, generator=generator)
+    terminated = (torch.rand(steps, envs, generator=generator) < 0.1).float()
+    truncated = (torch.rand(steps, envs, generator=generator) < 0.1).float() * (1 - terminated)
+    ids = torch.arange(steps * envs, dtype=torch.float32).reshape(steps, envs)
+    for t in range(steps):  # observation = the transition's id; s' = −id
+        buffer.add(
+            ids[t, :, None],
+            torch.zeros(envs, dtype=torch.long),
+            rewards[t],
+            -ids[t, :, None],
+            terminated[t],
+            torch.maximum(terminated[t], truncated[t]),
+        )
+    batch = buffer.sample(300, generator, n_step=n, gamma=gamma)
+    for row in range(300):
+        t, env = divmod(int(batch["obs"][row, 0]), envs)
+        assert int(batch["obs"][row, 0]) >= steps * envs - capacity  # still in the ring
+        assert t <= steps - n  # a complete window
+        total, k = 0.0, 0
+        while True:  # Σ_k γ^k r_{t+k} up to n steps or the episode's end
+            total += gamma**k * float(rewards[t + k, env])
+            if k == n - 1 or terminated[t + k, env] or truncated[t + k, env]:
+                break
+            k += 1
+        assert float(batch["rewards"][row]) == pytest.approx(total, abs=1e-5)
+        assert float(batch["next_obs"][row, 0]) == -float(ids[t + k, env])
+        assert float(batch["terminated"][row]) == float(terminated[t + k, env])
+        assert float(batch["discounts"][row]) == pytest.approx(gamma ** (k + 1))
+    one_step = buffer.sample(50, generator, gamma=gamma)
+    assert torch.equal(one_step["next_obs"], -one_step["obs"])
+    assert torch.all(one_step["discounts"] == gamma)
 
 
 def test_environment_snapshot_continues_exactly() -> None:

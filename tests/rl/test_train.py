@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -14,6 +15,7 @@ import gradwise
 from gradwise.cli.main import main
 from gradwise.errors import TrainingError
 from gradwise.rl.evaluation import sustained_from
+from gradwise.training.callbacks import Callback
 from tests.rl.conftest import rl_config
 
 PER_UPDATE = (
@@ -94,6 +96,33 @@ def test_play_writes_a_gif_of_the_episodes(tmp_path: Path, capsys) -> None:
         assert 1 < image.n_frames <= played["frames"] and image.size == (32, 8)
     assert main(["play", str(run.path), "--gif", str(tmp_path / "x.png")]) == 2
     assert "must end in .gif" in capsys.readouterr().err
+
+
+class CountSteps(Callback):
+    """Optimizer steps per training epoch (one PPO iteration)."""
+
+    def __init__(self) -> None:
+        self.per_epoch: list[int] = []
+
+    def on_epoch_start(self, trainer: Any, epoch: int) -> None:
+        self.per_epoch.append(0)
+
+    def on_after_backward(self, trainer: Any) -> None:
+        self.per_epoch[-1] += 1
+
+
+@pytest.mark.parametrize(("target_kl", "steps"), [(None, 8), (1e-10, 2)])
+def test_target_kl_stops_an_update_after_the_epoch_that_passes_it(
+    tmp_path: Path, target_kl: float | None, steps: int
+) -> None:
+    # a rollout of 4 envs × 32 steps in minibatches of 64: 2 steps per epoch, 4 epochs; a
+    # policy that moves at all passes a tiny target after its first epoch
+    config = rl_config(
+        "ppo", "GradwiseCorridor-v0", agent={"target_kl": target_kl}, train={"epochs": 3}
+    )
+    counter = CountSteps()
+    gradwise.train(config, out=tmp_path, callbacks=[counter])
+    assert counter.per_epoch == [steps] * 3
 
 
 def test_nan_rewards_stop_the_run_at_the_step(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
 """The reinforcement-learning sections of an experiment (``task: rl``): ``env`` and ``agent``.
 
 ``agent`` is a union discriminated by ``agent.name`` (``dqn`` | ``ppo``), so each agent has its
-own keys and defaults; the defaults are the RL-Zoo settings tuned for CartPole-v1 (the recipes of
-``gradwise init ENV --task rl`` adjust them per environment). The network is the ``model``
-section (an MLP), the optimizer, its learning rate and schedule and the gradient clipping are
-``train``'s (the paradigm fills the agent's usual ``train.grad_clip``), and one training epoch is
-one collect-and-update iteration of the agent. Torch-free.
+own keys and defaults; the defaults start from the RL-Zoo settings for CartPole-v1, with the
+general γ = 0.99 and a ``target_kl`` for PPO and 3-step targets for DQN (the recipes of
+``gradwise init ENV --task rl`` adjust them per environment; ``benchmarks/rl.py`` measures
+them). The network is the ``model`` section (an MLP), the optimizer, its learning rate and
+schedule and the gradient clipping are ``train``'s (the paradigm fills the agent's usual
+``train.grad_clip``), and one training epoch is one collect-and-update iteration of the agent.
+Torch-free.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class PPOConfig(Section):
     n_steps: PositiveInt = 32  # steps per environment in one rollout
     batch_size: PositiveInt = 256  # minibatch size of the updates
     n_epochs: PositiveInt = 20  # passes over each rollout
-    gamma: Discount = 0.98  # discount factor
+    gamma: Discount = 0.99  # discount factor
     gae_lambda: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8  # GAE λ (1: Monte-Carlo)
     clip_range: Annotated[float, Field(gt=0.0, le=10.0)] = 0.2  # policy ratio clipping ε
     clip_range_vf: Annotated[float, Field(gt=0.0)] | None = None  # value clipping; None: off
@@ -53,7 +55,8 @@ class PPOConfig(Section):
     ent_coef: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
     vf_coef: Annotated[float, Field(ge=0.0)] = 0.5  # value-loss weight
     normalize_advantage: bool = True  # per minibatch: (A − mean) / (std + 1e-8)
-    target_kl: Annotated[float, Field(gt=0.0)] | None = None  # stop an update's epochs early
+    # an update stops its epochs once an epoch's mean KL(π_old‖π) passes 1.5 × target_kl
+    target_kl: Annotated[float, Field(gt=0.0)] | None = 0.02
     shared_network: bool = False  # one body for policy and value (default: two networks)
 
 
@@ -75,6 +78,7 @@ class DQNConfig(Section):
     exploration_initial_eps: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     exploration_final_eps: Annotated[float, Field(ge=0.0, le=1.0)] = 0.04
     double_q: bool = True  # the online network picks the next action, the target scores it
+    n_step: PositiveInt = 3  # multi-step targets: rewards summed over n steps, then γ^n·Q
     loss: Literal["huber", "mse"] = "huber"  # TD error loss
 
 

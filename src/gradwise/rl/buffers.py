@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+from gradwise.errors import CheckpointError
+
 
 class RolloutBuffer:
     """``T`` steps of ``N`` environments: observations (T, N, D), actions, log-probabilities,
@@ -49,7 +51,15 @@ class RolloutBuffer:
 
 
 class ReplayBuffer:
-    """A ring of the last ``capacity`` transitions ``(s, a, r, s', terminated)``."""
+    """A ring of the last ``capacity`` transitions ``(s, a, r, s', terminated, done)``, written
+    one vector step of ``N`` environments at a time (environment ``e``'s next transition is
+    ``N`` slots further on), so :meth:`sample` can read n-step returns from it.
+
+    ``done`` marks an episode's last transition (terminated or truncated by a time limit);
+    ``s'`` is then the episode's true last observation.
+    """
+
+    FIELDS = ("obs", "next_obs", "actions", "rewards", "terminated", "dones")
 
     def __init__(self, capacity: int, obs_size: int, device: torch.device) -> None:
         self.capacity = capacity
@@ -59,8 +69,12 @@ class ReplayBuffer:
         self.actions = torch.zeros(capacity, dtype=torch.long, device=device)
         self.rewards = torch.zeros(capacity, device=device)
         self.terminated = torch.zeros(capacity, device=device)
+        self.dones = torch.zeros(capacity, device=device)
         self.position = 0  # next slot to write
         self.size = 0
+        self.width = 1  # transitions per vector step (the number of environments)
+        self._constants_key: tuple[int, float, int] | None = None
+        self._constants: tuple[torch.Tensor, torch.Tensor] = (torch.zeros(0), torch.zeros(0))
 
     def add(
         self,
@@ -69,27 +83,74 @@ class ReplayBuffer:
         rewards: torch.Tensor,
         next_obs: torch.Tensor,
         terminated: torch.Tensor,
+        dones: torch.Tensor | None = None,
     ) -> None:
-        """Store a batch of ``N`` transitions (one vector step), wrapping around the ring."""
+        """Store a batch of ``N`` transitions (one vector step), wrapping around the ring;
+        ``dones`` defaults to ``terminated``."""
+        self.width = len(obs)
         index = (torch.arange(len(obs), device=self.device) + self.position) % self.capacity
         self.obs[index] = obs
         self.actions[index] = actions
         self.rewards[index] = rewards
         self.next_obs[index] = next_obs
         self.terminated[index] = terminated
+        self.dones[index] = terminated if dones is None else dones
         self.position = (self.position + len(obs)) % self.capacity
         self.size = min(self.capacity, self.size + len(obs))
 
-    def sample(self, count: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """``count`` transitions drawn uniformly with replacement."""
-        index = torch.randint(self.size, (count,), generator=generator, device=self.device)
+    def sample(
+        self, count: int, generator: torch.Generator, n_step: int = 1, gamma: float = 1.0
+    ) -> dict[str, torch.Tensor]:
+        """``count`` transitions drawn uniformly with replacement, as n-step transitions.
+
+        From a drawn step t of environment e, the next ``m = min(n, steps to the episode's
+        end)`` transitions of e give (Sutton & Barto, 2018, §7.1)::
+
+            R = Σ_{k<m} γ^k·r_{t+k},   s' = s'_{t+m−1},   terminated = terminated_{t+m−1},
+            discount = γ^m             (the target is R + discount·(1 − terminated)·max Q(s'))
+
+        With ``n_step`` > 1 the draws leave out the latest ``n − 1`` vector steps (their
+        windows are not complete yet).
+        """
+        span = (n_step - 1) * self.width
+        start = self.position if self.size == self.capacity else 0
+        draws = max(1, self.size - span)
+        index = torch.randint(draws, (count,), generator=generator, device=self.device)
+        if start:
+            index = (index + start) % self.capacity
+        offsets, powers = self.window_constants(n_step, gamma)
+        if n_step == 1:
+            return {
+                "obs": self.obs[index],
+                "actions": self.actions[index],
+                "rewards": self.rewards[index],
+                "next_obs": self.next_obs[index],
+                "terminated": self.terminated[index],
+                "discounts": powers[1].expand(count),
+            }
+        window = (index[:, None] + offsets) % self.capacity  # (B, n)
+        ends = self.dones[window]
+        alive = (ends.cumsum(1) - ends) == 0  # no episode end before step k of the window
+        returns = (self.rewards[window] * alive) @ powers[:n_step]
+        length = alive.sum(1)  # m ∈ [1, n]
+        last = window.gather(1, (length - 1)[:, None]).squeeze(1)
         return {
             "obs": self.obs[index],
             "actions": self.actions[index],
-            "rewards": self.rewards[index],
-            "next_obs": self.next_obs[index],
-            "terminated": self.terminated[index],
+            "rewards": returns,
+            "next_obs": self.next_obs[last],
+            "terminated": self.terminated[last],
+            "discounts": powers[length],
         }
+
+    def window_constants(self, n_step: int, gamma: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """The slot offsets of a window, ``k·N`` for k < n, and γ^k for k ≤ n (cached)."""
+        key = (n_step, gamma, self.width)
+        if self._constants_key != key:
+            steps = torch.arange(n_step + 1, device=self.device)
+            self._constants = (steps[:n_step] * self.width, gamma ** steps.to(self.rewards.dtype))
+            self._constants_key = key
+        return self._constants
 
     def state_dict(self) -> dict[str, Any]:
         """The filled part of the ring (a checkpoint holds no empty slots)."""
@@ -97,13 +158,18 @@ class ReplayBuffer:
         return {
             "position": self.position,
             "size": self.size,
-            **{
-                name: getattr(self, name)[filled].cpu()
-                for name in ("obs", "next_obs", "actions", "rewards", "terminated")
-            },
+            "width": self.width,
+            **{name: getattr(self, name)[filled].cpu() for name in self.FIELDS},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        missing = [key for key in ("position", "size", "width", *self.FIELDS) if key not in state]
+        if missing:  # a replay buffer saved before n-step returns
+            raise CheckpointError(
+                f"the checkpoint's replay buffer lacks {', '.join(missing)} (saved by an older "
+                "gradwise); start a new run instead of resuming this one"
+            )
         self.position, self.size = state["position"], state["size"]
-        for name in ("obs", "next_obs", "actions", "rewards", "terminated"):
+        self.width = state["width"]
+        for name in self.FIELDS:
             getattr(self, name)[: self.size] = state[name].to(self.device)

@@ -105,6 +105,14 @@ class ReinforcementLearning(Paradigm):
         if model.dropout > 0:
             return ("model.dropout", "task rl networks take no dropout; set 0")
         agent = config.agent
+        if agent is not None and agent.name == "dqn":
+            window = agent.n_step * config.env.num_envs
+            if agent.buffer_size <= window:
+                return (
+                    "agent.buffer_size",
+                    f"{agent.buffer_size} holds no n-step window (agent.n_step × env.num_envs "
+                    f"= {window} transitions); make it larger",
+                )
         if agent is not None and agent.name == "ppo":
             rollout = agent.n_steps * config.env.num_envs
             if agent.batch_size > rollout:

@@ -10,6 +10,10 @@ been taken — ``gradient_steps`` updates on uniformly drawn minibatches::
     y    = r + γ·(1 − terminated)·Q_target(s', a*)
     loss = mean(huber(Q_online(s, a) − y))   (or the squared error)
 
+With ``n_step`` = n > 1, ``r`` is the discounted sum of the next n rewards (fewer where the
+episode ends first), s' the state n steps on and γ becomes γ^n (the multi-step targets of
+Rainbow, Hessel et al., 2018): values propagate n steps per update instead of one.
+
 The target network follows the online one every ``target_update_interval`` environment steps,
 θ_target ← τ·θ + (1 − τ)·θ_target (τ = 1: a copy), counted as Stable-Baselines3 counts them.
 A time-limit truncation is not a terminal state: its target bootstraps from s'.
@@ -87,11 +91,17 @@ class DQN(Agent):
                 actions = torch.where(explore, random, actions)
             before = collector.env_steps
             step = collector.step(actions)
-            self.buffer.add(obs, actions, step.rewards, step.final_obs, step.terminated)
+            dones = torch.maximum(step.terminated, step.truncated)
+            self.buffer.add(obs, actions, step.rewards, step.final_obs, step.terminated, dones)
             interval = settings.target_update_interval
             if collector.env_steps // interval > before // interval:
                 self.update_target()
         return epsilon
+
+    def ready(self, env_steps: int) -> bool:
+        """Updates start after ``learning_starts`` steps, once one n-step window is complete."""
+        window = (self.settings.n_step - 1) * self.num_envs
+        return env_steps > self.settings.learning_starts and self.buffer.size > window
 
     def update_target(self) -> None:
         """θ_target ← τ·θ + (1 − τ)·θ_target."""
@@ -113,7 +123,7 @@ class DQN(Agent):
         epsilon = 0.0
         for _ in range(self.phases):
             epsilon = self.collect(collector)
-            if collector.env_steps <= self.settings.learning_starts:
+            if not self.ready(collector.env_steps):
                 continue
             for _ in range(self.settings.gradient_steps):
                 loss, q_values = self.update(trainer)
@@ -127,7 +137,9 @@ class DQN(Agent):
     def update(self, trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
         """One gradient step on a replayed minibatch; its loss and Q(s, a) values (B,)."""
         settings = self.settings
-        batch = self.buffer.sample(settings.batch_size, self.generator)
+        batch = self.buffer.sample(
+            settings.batch_size, self.generator, settings.n_step, settings.gamma
+        )
         with torch.no_grad():
             next_target = self.q.target(batch["next_obs"])  # (B, A)
             if settings.double_q:
@@ -135,7 +147,8 @@ class DQN(Agent):
             else:
                 best = next_target.argmax(-1, keepdim=True)
             next_values = next_target.gather(-1, best).squeeze(-1)  # (B,)
-            targets = batch["rewards"] + settings.gamma * (1.0 - batch["terminated"]) * next_values
+            not_terminal = 1.0 - batch["terminated"]
+            targets = batch["rewards"] + batch["discounts"] * not_terminal * next_values
         q_values = self.q.online(batch["obs"]).gather(-1, batch["actions"][:, None]).squeeze(-1)
         loss = TD_LOSSES[settings.loss](q_values, targets)
         return trainer.optimizer_step("main", loss), q_values.detach()

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from gradwise.rl.agents.base import AGENTS, Agent
 from gradwise.rl.buffers import RolloutBuffer
 from gradwise.rl.networks import ActorCritic
+from gradwise.training.engine import first_non_finite_layer, non_finite_error
 
 if TYPE_CHECKING:
     from gradwise.rl.collector import Collector
@@ -70,12 +71,14 @@ class PPO(Agent):
 
     # ------------------------------------------------------------------------- collection
     @torch.no_grad()
-    def collect(self, collector: Collector) -> torch.Tensor:
+    def collect(self, collector: Collector, trainer: Trainer) -> torch.Tensor:
         """Fill the rollout buffer; returns V of the observations after its last step (N,)."""
         buffer, gamma = self.buffer, self.settings.gamma
         for t in range(self.settings.n_steps):
             obs = collector.obs
             logits, values = self.net(obs)  # (N, A), (N,)
+            if not bool(torch.isfinite(logits).all()):  # no policy to sample actions from
+                raise non_finite_logits(trainer, self.net, obs)
             log_probs_all = F.log_softmax(logits, dim=-1)
             actions = torch.multinomial(log_probs_all.exp(), 1, generator=self.generator)
             actions = actions.squeeze(-1)  # (N,)
@@ -97,7 +100,7 @@ class PPO(Agent):
     ) -> dict[str, torch.Tensor]:
         settings = self.settings
         self.net.train()
-        last_values = self.collect(collector)
+        last_values = self.collect(collector, trainer)
         advantages, returns = self.buffer.advantages(
             last_values, settings.gamma, settings.gae_lambda
         )
@@ -189,3 +192,15 @@ def explained_variance(predicted: torch.Tensor, target: torch.Tensor) -> torch.T
     if float(variance) == 0.0:
         return torch.tensor(math.nan, device=target.device)
     return 1.0 - (target - predicted).var() / variance
+
+
+def non_finite_logits(trainer: Trainer, net: torch.nn.Module, obs: torch.Tensor) -> Exception:
+    """The error that stops a rollout whose policy went non-finite, as the engine's guard
+    words it: the step, the first layer whose output is non-finite, and the observations
+    when they came in non-finite."""
+    layer = first_non_finite_layer(net, lambda: net(obs))
+    if not bool(torch.isfinite(obs).all()):
+        layer = f"{layer}; non-finite input: observations"
+    return non_finite_error(
+        "non-finite policy logits", trainer.epoch + 1, trainer.global_step + 1, layer
+    )
