@@ -209,7 +209,12 @@ def test_a_trial_spec_travels_as_json_unchanged(tmp_path: Path):
 @pytest.mark.parametrize(
     ("result", "failures", "error", "fragment"),
     [
-        (None, {0: -9, 1: -15}, ParallelTrialFailed, "process 0 was killed by signal 9 (SIGKILL)"),
+        (
+            None,
+            {0: -9, 1: -15},
+            ParallelTrialFailed,
+            "process 0 was killed by signal 9 (SIGKILL, e.g. by the out-of-memory",
+        ),
         (None, {1: 1}, ParallelTrialFailed, "process 1 exited with status 1"),
         ({"error": "non-finite loss at step 3"}, {0: 1}, ParallelTrialFailed, "non-finite loss"),
         ({"error": "runs do not log 'x'", "metric_not_logged": True}, {}, MetricNotLogged, "x"),

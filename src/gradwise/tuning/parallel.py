@@ -39,6 +39,7 @@ from gradwise.errors import ConfigError, GradwiseError
 from gradwise.runs import RunPaths, read_summary
 from gradwise.tuning.plan import TunePlan
 from gradwise.tuning.trial import MetricNotLogged, PruningCallback, TrialRun
+from gradwise.tuning.worker import exit_status
 
 if TYPE_CHECKING:
     import optuna
@@ -109,18 +110,6 @@ def read_back(result: dict[str, Any] | None, failures: dict[int, int]) -> TrialR
         raise ParallelTrialFailed(result["error"])
     path = Path(result["run_dir"])
     return TrialRun(path, read_summary(RunPaths(path)), result["best"], result["pruned_at"])
-
-
-def exit_status(code: int) -> str:
-    if code >= 0:
-        return f"exited with status {code}"
-    import signal
-
-    try:
-        name = signal.Signals(-code).name
-    except ValueError:
-        name = "an unknown signal"
-    return f"was killed by signal {-code} ({name})"
 
 
 def check_devices(plan: TunePlan, device_name: str) -> None:

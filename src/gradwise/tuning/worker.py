@@ -180,7 +180,7 @@ def check_workers(processes: list[Any], reports: list[WorkerReport]) -> None:
     if failed:
         raise RuntimeError(f"tune worker {failed[0].index} failed:\n{failed[0].error}")
     died = [
-        f"tune worker {index} (pid {process.pid}) {_exit_status(process.exitcode)}"
+        f"tune worker {index} (pid {process.pid}) {exit_status(process.exitcode)}"
         for index, process in enumerate(processes)
         if process.exitcode
     ]
@@ -188,7 +188,8 @@ def check_workers(processes: list[Any], reports: list[WorkerReport]) -> None:
         raise WorkerDied("; ".join(died) + "; its trial went back to the queue")
 
 
-def _exit_status(exitcode: int) -> str:
+def exit_status(exitcode: int) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
     if exitcode >= 0:
         return f"exited with status {exitcode}"
     try:
