@@ -300,15 +300,21 @@ def fit_hgb(case: Case, work: Path) -> Fit:
         categorical_features="from_dtype",
         random_state=case.seed,
     )
-    inputs = case.inputs()
+    fit = fit_and_predict(model, case, case.inputs())
+    fit.details["iterations"] = int(model.n_iter_)
+    return fit
+
+
+def fit_and_predict(model: Any, case: Case, inputs: pd.DataFrame) -> Fit:
+    """Fit a peer on the case's training rows (its validation rows as ``X_val``/``y_val``) and
+    predict the test rows, timing both."""
     (x_train, y_train), (x_valid, y_valid) = (case.part(inputs, s) for s in ("train", "valid"))
     start = clock()
     model.fit(x_train, y_train, X_val=x_valid, y_val=y_valid)
     fit = since(start)
     start = time.perf_counter()
     predictions = model.predict(case.part(inputs, "test")[0])
-    predict_s = time.perf_counter() - start
-    return Fit(predictions, fit, predict_s, {"iterations": int(model.n_iter_)})
+    return Fit(np.ravel(predictions), fit, time.perf_counter() - start)
 
 
 def fit_realmlp(case: Case, work: Path) -> Fit:
@@ -322,16 +328,9 @@ def fit_realmlp(case: Case, work: Path) -> Fit:
     numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c])]
     medians = inputs.iloc[case.rows["train"]][numeric].median()
     inputs[numeric] = inputs[numeric].fillna(medians)  # RealMLP takes no missing numbers
-    (x_train, y_train), (x_valid, y_valid) = (case.part(inputs, s) for s in ("train", "valid"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pytorch-lightning's deprecation lines
-        start = clock()
-        model.fit(x_train, y_train, X_val=x_valid, y_val=y_valid)
-        fit = since(start)
-        start = time.perf_counter()
-        predictions = model.predict(case.part(inputs, "test")[0])
-        predict_s = time.perf_counter() - start
-    return Fit(np.ravel(predictions), fit, predict_s)
+        return fit_and_predict(model, case, inputs)
 
 
 ARMS: dict[str, Callable[[Case, Path], Fit]] = {

@@ -71,19 +71,18 @@ class TabularInputs(nn.Module):
         layout = layout or {"numeric": [], "embedded": []}
         embedded = [(int(p), int(k)) for p, k in layout["embedded"]]
         numeric = [int(p) for p in layout["numeric"]]
-        codes = {p for p, _ in embedded}
+        taken = {p for p, _ in embedded} | set(numeric)
         self.clip = clip if numeric else None
         self.embed_numbers = numeric_embedding == "periodic" and bool(numeric)
         self.active = bool(embedded) or self.clip is not None or self.embed_numbers
-        rest = [p for p in range(features) if p not in codes and p not in set(numeric)]
+        rest = [p for p in range(features) if p not in taken]
         self.register_buffer("numeric", torch.tensor(numeric, dtype=torch.long), persistent=False)
         self.register_buffer("rest", torch.tensor(rest, dtype=torch.long), persistent=False)
         self.register_buffer(
             "codes", torch.tensor([p for p, _ in embedded], dtype=torch.long), persistent=False
         )
-        self.categories = [k for _, k in embedded]
         self.embeddings = (  # None without embedded columns: no empty layer in model tables
-            nn.ModuleList(nn.Embedding(k + 1, embedding_width(k)) for k in self.categories)
+            nn.ModuleList(nn.Embedding(k + 1, embedding_width(k)) for _, k in embedded)
             if embedded
             else None
         )
@@ -101,7 +100,8 @@ class TabularInputs(nn.Module):
         if self.periodic is not None:
             numbers = self.periodic(numbers)
         parts = [numbers, x[:, self.rest]]
-        codes = x[:, self.codes].round().long() + 1  # (B, E); 0: unknown
-        for j, (table, k) in enumerate(zip(self.embeddings or [], self.categories, strict=True)):
-            parts.append(table(codes[:, j].clamp(0, k)))
+        if self.embeddings is not None:
+            codes = x[:, self.codes].round().long() + 1  # (B, E); 0: unknown
+            for j, table in enumerate(self.embeddings):  # out of range: the last category
+                parts.append(table(codes[:, j].clamp(0, table.num_embeddings - 1)))
         return torch.cat(parts, dim=1)

@@ -201,8 +201,7 @@ class AutoencoderTask(Generative):
 
     def build(self, config: ExperimentConfig, data: TrainingData, device: Any, augment: Any):
         self.remember(config, data)
-        module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape))
-        module = module.to(device)
+        module = self.model_for(config, data.splits.preprocessor).to(device)
         self.settings = settings_of(config)
         return Parts(module, *self.one_optimizer(config, module, data, device))
 
@@ -275,8 +274,7 @@ class VAETask(Generative):
         self.settings = settings_of(config)
         if self.settings.likelihood == "bernoulli":
             check_bernoulli(data.splits.x_train)
-        module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape))
-        module = module.to(device)
+        module = self.model_for(config, data.splits.preprocessor).to(device)
         self.steps_per_epoch = steps_per_epoch(len(data.train), batch_size_of(config.train))
         self.noise = stream(config.seed, NOISE_STREAM, device)
         optimizers, schedules = self.one_optimizer(config, module, data, device)
@@ -417,8 +415,7 @@ class GANTask(Generative):
 
         self.remember(config, data)
         self.settings = settings_of(config)
-        module = self.build_module(config, tuple(data.splits.preprocessor.feature_shape))
-        module = module.to(device)
+        module = self.model_for(config, data.splits.preprocessor).to(device)
         if module.n_classes and "y" in data.train:
             counts = torch.bincount(data.train["y"], minlength=module.n_classes).float()
             module.class_prior.copy_(counts / counts.sum())
