@@ -22,7 +22,7 @@ from tests.rl.conftest import rl_config
 @pytest.mark.parametrize(
     ("env_id", "agent", "lr", "num_envs"),
     [
-        ("CartPole-v1", "ppo", 1e-3, 8),
+        ("CartPole-v1", "ppo", 2e-3, 8),
         ("CartPole-v1", "dqn", 2.3e-3, 1),
         ("Acrobot-v1", "ppo", 3e-4, 16),
     ],

@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 import torch
 
+import gradwise
 from gradwise.config.rl import EnvConfig
 from gradwise.errors import CheckpointError
+from gradwise.rl.agents.dqn import DQN
 from gradwise.rl.buffers import ReplayBuffer, RolloutBuffer
 from gradwise.rl.envs import VectorEnv, env_state, load_env_state, make_env
 from gradwise.rl.evaluation import sustained_from
 from gradwise.rl.normalize import RunningMeanStd
+from tests.rl.conftest import rl_config
 
 
 def test_gae_matches_the_definition() -> None:
@@ -102,6 +105,33 @@ def test_n_step_samples_match_the_definition(capacity: int) -> None:
     one_step = buffer.sample(50, generator, gamma=gamma)
     assert torch.equal(one_step["next_obs"], -one_step["obs"])
     assert torch.all(one_step["discounts"] == gamma)
+
+
+def test_munchausen_targets_match_the_definition() -> None:
+    alpha, tau = 0.9, 0.5
+    config = gradwise.load_config(
+        rl_config("dqn", agent={"munchausen": alpha, "munchausen_temperature": tau})
+    )
+    agent = DQN(config, obs_size=3, n_actions=2, num_envs=1, device=torch.device("cpu"))
+    generator = torch.Generator().manual_seed(0)
+    batch = {
+        "obs": torch.randn(5, 3, generator=generator),
+        "actions": torch.tensor([0, 1, 1, 0, 1]),
+        "rewards": torch.randn(5, generator=generator),
+        "next_obs": torch.randn(5, 3, generator=generator),
+    }
+    with torch.no_grad():
+        rewards, next_values = agent.bootstrap(batch)
+        q, next_q = agent.q.target(batch["obs"]), agent.q.target(batch["next_obs"])
+    for i in range(5):  # π(a|s) = exp(Q(s,a)/τ) / Σ_b exp(Q(s,b)/τ)
+        policy = [float(np.exp(v / tau) / np.exp(q[i] / tau).sum()) for v in q[i]]
+        bonus = min(0.0, max(-1.0, tau * np.log(policy[int(batch["actions"][i])])))
+        assert rewards[i] == pytest.approx(float(batch["rewards"][i]) + alpha * bonus, abs=1e-5)
+        next_policy = [float(np.exp(v / tau) / np.exp(next_q[i] / tau).sum()) for v in next_q[i]]
+        soft = sum(
+            p * (float(v) - tau * np.log(p)) for p, v in zip(next_policy, next_q[i], strict=True)
+        )
+        assert next_values[i] == pytest.approx(soft, abs=1e-5)
 
 
 def test_environment_snapshot_continues_exactly() -> None:

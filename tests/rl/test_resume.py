@@ -37,6 +37,7 @@ def without_timings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     [
         ("ppo", {"env": {"normalize_obs": True, "normalize_reward": True}}),
         ("dqn", {"env": {"max_episode_steps": 40}}),  # time limits cut episodes mid-buffer
+        ("dqn", {"agent": {"munchausen": 0.9}}),
     ],
 )
 def test_resume_equals_an_uninterrupted_run(tmp_path: Path, agent: str, sections: dict) -> None:

@@ -99,15 +99,19 @@ def test_play_writes_a_gif_of_the_episodes(tmp_path: Path, capsys) -> None:
 
 
 class CountSteps(Callback):
-    """Optimizer steps per training epoch (one PPO iteration)."""
+    """Optimizer steps per training epoch (one PPO iteration) and the learning rate of each
+    epoch's first step."""
 
     def __init__(self) -> None:
         self.per_epoch: list[int] = []
+        self.first_lrs: list[float] = []
 
     def on_epoch_start(self, trainer: Any, epoch: int) -> None:
         self.per_epoch.append(0)
 
     def on_after_backward(self, trainer: Any) -> None:
+        if not self.per_epoch[-1]:
+            self.first_lrs.append(trainer.lr)
         self.per_epoch[-1] += 1
 
 
@@ -123,6 +127,24 @@ def test_target_kl_stops_an_update_after_the_epoch_that_passes_it(
     counter = CountSteps()
     gradwise.train(config, out=tmp_path, callbacks=[counter])
     assert counter.per_epoch == [steps] * 3
+
+
+def test_the_schedule_follows_the_iterations_when_target_kl_cuts_updates(tmp_path: Path) -> None:
+    # 3 iterations of (at most) 8 steps: linear to 0 over 24 steps, whatever target_kl left out
+    config = rl_config(
+        "ppo",
+        "GradwiseCorridor-v0",
+        agent={"target_kl": 1e-10},
+        train={
+            "epochs": 3,
+            "optimizer": {"name": "adam", "lr": 0.003},
+            "schedule": {"name": "linear"},
+        },
+    )
+    counter = CountSteps()
+    gradwise.train(config, out=tmp_path, callbacks=[counter])
+    assert counter.per_epoch == [2] * 3
+    assert counter.first_lrs == pytest.approx([0.003, 0.002, 0.001])
 
 
 def test_nan_rewards_stop_the_run_at_the_step(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ class DQNConfig(Section):
     gradient_steps: PositiveInt = 128  # gradient steps per update
     iteration_steps: PositiveInt | None = None  # environment steps per epoch; None: train_freq
     gamma: Discount = 0.99
-    target_update_interval: PositiveInt = 10  # gradient steps between target-network updates
+    target_update_interval: PositiveInt = 10  # environment steps between target-network updates
     tau: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # 1: copy; < 1: Polyak averaging
     exploration_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.16  # share of training
     exploration_initial_eps: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
@@ -80,6 +80,10 @@ class DQNConfig(Section):
     double_q: bool = True  # the online network picks the next action, the target scores it
     n_step: PositiveInt = 3  # multi-step targets: rewards summed over n steps, then γ^n·Q
     loss: Literal["huber", "mse"] = "huber"  # TD error loss
+    # Munchausen-DQN's α: the target adds α·τ·log π(a|s) of the softmax policy π ∝ exp(Q/τ)
+    # and bootstraps from soft values (Vieillard et al., 2020; in place of double_q); 0: off
+    munchausen: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    munchausen_temperature: Annotated[float, Field(gt=0.0)] = 0.03  # τ of that policy
 
 
 AGENT_CONFIGS: dict[str, type[Section]] = {"ppo": PPOConfig, "dqn": DQNConfig}

@@ -4,14 +4,16 @@ environment (``env``) instead of a dataset.
 How it maps onto the engine: the training "split" is one row, so each epoch is exactly one
 training step, and that step is one iteration of the agent — collect experience, then update
 through ``trainer.optimizer_step`` (so the non-finite guard, ``train.grad_clip`` and
-``train.schedule`` apply to every gradient step). ``train.epochs`` is therefore the number of
-iterations; the environment steps are ``epochs × steps per iteration`` (PPO: ``n_steps ×
-env.num_envs``; DQN: ``train_freq``). After each iteration the paradigm logs the episode
-statistics and, every ``env.eval_every`` environment steps (and after the last iteration), a
-deterministic evaluation of ``env.eval_episodes`` episodes as ``eval_return``; the best
-checkpoint is the best ``eval_return``. The test "split" is a final set of evaluation episodes
-(other seeds) played with the best weights: ``summary.json``'s ``test``. The environments, the
-normalization statistics, the replay buffer and every random stream are checkpointed.
+``train.schedule`` apply to every gradient step; the schedule's clock is the iteration, so a
+linear schedule reaches 0 at the last one even when PPO's ``target_kl`` ends updates early).
+``train.epochs`` is therefore the number of iterations; the environment steps are ``epochs ×
+steps per iteration`` (PPO: ``n_steps × env.num_envs``; DQN: ``train_freq``). After each
+iteration the paradigm logs the episode statistics and, every ``env.eval_every`` environment
+steps (and after the last iteration), a deterministic evaluation of ``env.eval_episodes``
+episodes as ``eval_return``; the best checkpoint is the best ``eval_return``. The test "split"
+is a final set of evaluation episodes (other seeds) played with the best weights:
+``summary.json``'s ``test``. The environments, the normalization statistics, the replay buffer
+and every random stream are checkpointed.
 
 Torch-free at import (torch and gymnasium are imported when a run is built).
 """
@@ -188,6 +190,9 @@ class ReinforcementLearning(Paradigm):
     def train_step(self, trainer: Trainer, batch: Batch) -> dict[str, torch.Tensor]:
         started = time.perf_counter()
         progress = trainer.epoch / max(1, trainer.epochs)
+        # the schedule follows the iterations, as the clip range and ε do: PPO's target_kl
+        # ends some iterations' updates early, and DQN waits for learning_starts
+        trainer.schedules["main"].seek(trainer.epoch * self.agent.updates_per_iteration())
         with one_thread(trainer.device):
             losses = self.agent.iterate(trainer, self.collector, progress)
         self.iteration_seconds = time.perf_counter() - started

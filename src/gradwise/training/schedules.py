@@ -130,6 +130,12 @@ class LRSchedule:
         if self.varies_per_step:
             self._apply()
 
+    def seek(self, step_count: int) -> None:
+        """Continue from step ``step_count`` (a loop whose steps per epoch vary keeps the
+        schedule on its epochs' clock)."""
+        self.step_count = step_count
+        self._apply()
+
     def epoch_end(self, monitored: float | None) -> None:
         if self.cfg.name != "plateau" or monitored is None or math.isnan(monitored):
             return

@@ -14,6 +14,16 @@ With ``n_step`` = n > 1, ``r`` is the discounted sum of the next n rewards (fewe
 episode ends first), s' the state n steps on and γ becomes γ^n (the multi-step targets of
 Rainbow, Hessel et al., 2018): values propagate n steps per update instead of one.
 
+With ``munchausen`` = α > 0 (Munchausen-DQN, Vieillard et al., 2020, arXiv:2007.14430) the
+target network defines a softmax policy π ∝ exp(Q_target/τ), and the target becomes::
+
+    y = r + α·clip(τ·log π(a|s), −1, 0) + γ·(1 − terminated)·V(s')
+    V(s') = Σ_a' π(a'|s')·(Q_target(s', a') − τ·log π(a'|s'))
+
+an implicit KL penalty between successive policies that widens the gap between the best action
+and the others (in place of double Q). With n-step returns the log-policy term is the first
+step's only.
+
 The target network follows the online one every ``target_update_interval`` environment steps,
 θ_target ← τ·θ + (1 − τ)·θ_target (τ = 1: a copy), counted as Stable-Baselines3 counts them.
 A time-limit truncation is not a terminal state: its target bootstraps from s'.
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
     from gradwise.training.engine import Trainer
 
 TD_LOSSES = {"huber": F.smooth_l1_loss, "mse": F.mse_loss}
+LOG_POLICY_FLOOR = -1.0  # Munchausen-DQN's l₀: τ·log π(a|s) is clipped to [l₀, 0]
 
 
 @AGENTS.register("dqn")
@@ -141,17 +152,32 @@ class DQN(Agent):
             settings.batch_size, self.generator, settings.n_step, settings.gamma
         )
         with torch.no_grad():
-            next_target = self.q.target(batch["next_obs"])  # (B, A)
-            if settings.double_q:
-                best = self.q.online(batch["next_obs"]).argmax(-1, keepdim=True)
-            else:
-                best = next_target.argmax(-1, keepdim=True)
-            next_values = next_target.gather(-1, best).squeeze(-1)  # (B,)
+            rewards, next_values = self.bootstrap(batch)
             not_terminal = 1.0 - batch["terminated"]
-            targets = batch["rewards"] + batch["discounts"] * not_terminal * next_values
+            targets = rewards + batch["discounts"] * not_terminal * next_values
         q_values = self.q.online(batch["obs"]).gather(-1, batch["actions"][:, None]).squeeze(-1)
         loss = TD_LOSSES[settings.loss](q_values, targets)
         return trainer.optimizer_step("main", loss), q_values.detach()
+
+    def bootstrap(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rewards of the targets (B,) and the values of their next states (B,)."""
+        settings = self.settings
+        if settings.munchausen:
+            temperature = settings.munchausen_temperature
+            both = self.q.target(torch.cat([batch["obs"], batch["next_obs"]]))  # (2B, A)
+            log_policy, next_log_policy = F.log_softmax(both / temperature, dim=-1).chunk(2)
+            next_target = both[len(both) // 2 :]
+            soft = next_target - temperature * next_log_policy
+            next_values = (next_log_policy.exp() * soft).sum(-1)
+            taken = log_policy.gather(-1, batch["actions"][:, None]).squeeze(-1)
+            bonus = (temperature * taken).clamp(LOG_POLICY_FLOOR, 0.0)
+            return batch["rewards"] + settings.munchausen * bonus, next_values
+        next_target = self.q.target(batch["next_obs"])  # (B, A)
+        if settings.double_q:
+            best = self.q.online(batch["next_obs"]).argmax(-1, keepdim=True)
+        else:
+            best = next_target.argmax(-1, keepdim=True)
+        return batch["rewards"], next_target.gather(-1, best).squeeze(-1)
 
     def state_dict(self) -> dict[str, Any]:
         return {"buffer": self.buffer.state_dict()}
