@@ -53,14 +53,11 @@ def launch(args: argparse.Namespace, argv: list[str]) -> int:
         Launch,
         first_failure,
         launch_module,
-        threads_per_process,
+        thread_environment,
     )
 
-    # the processes share the cores, unless OMP_NUM_THREADS says otherwise
-    threads = {"OMP_NUM_THREADS": threads_per_process(args.nproc)}
-    env = {} if "OMP_NUM_THREADS" in os.environ else threads
     where = Launch(args.nproc, args.nnodes, args.rdzv_endpoint, args.rdzv_id)
-    return first_failure(launch_module(MODULE, argv, where, env))
+    return first_failure(launch_module(MODULE, argv, where, thread_environment(args.nproc)))
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:

@@ -6,9 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from gradwise.data.tabular import TableLayout
+
 
 PREDICT_TIMING_ROWS = 1000  # prediction time is measured on at least this many rows
 
@@ -34,7 +38,7 @@ class FitRecord:
 ONE_HOT_FOR_CLASSICAL = 256  # embedded columns with at most this many categories
 
 
-def flat_features(x: np.ndarray, layout: dict[str, list] | None = None) -> np.ndarray:
+def flat_features(x: np.ndarray, layout: TableLayout | None = None) -> np.ndarray:
     """(N, *feature_shape) → (N, F): what a classical model sees. A table column the deep
     model embeds (a category code, -1 unknown) is one-hot encoded again when it has at most
     :data:`ONE_HOT_FOR_CLASSICAL` categories (an arbitrary order of codes would handicap

@@ -106,13 +106,13 @@ class Preprocessor:
         return [f"x{i}" for i in range(int(np.prod(self.feature_shape)))]
 
     @property
-    def table_layout(self) -> dict[str, list] | None:
+    def table_layout(self) -> tabular.TableLayout | None:
         """Tables: where the model finds each kind of feature — ``numeric``: the positions of
         scaled numbers (numeric and date columns), ``embedded``: ``[position, categories]``
         of each embedded column's code; None for array inputs."""
         if self.columns is None:
             return None
-        layout: dict[str, list] = {"numeric": [], "embedded": []}
+        layout: tabular.TableLayout = {"numeric": [], "embedded": []}
         position = 0
         for spec in self.columns:
             width = len(tabular.feature_names([spec]))

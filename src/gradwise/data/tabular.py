@@ -35,6 +35,9 @@ from gradwise._io import user_stacklevel
 from gradwise.errors import DataError
 
 ColumnSpec = dict[str, Any]
+# where a model finds each kind of encoded feature (Preprocessor.table_layout): "numeric": the
+# positions of scaled numbers, "embedded": [position, categories] of each embedded column's code
+TableLayout = dict[str, list]
 MANY_CATEGORIES = 100  # more than this in one column is probably an identifier
 DATE_PARTS = ("year", "month", "day", "weekday", "hour", "elapsed_days")
 DATE_SHARE = 0.95  # text: this share of a sample must parse as ISO 8601 dates

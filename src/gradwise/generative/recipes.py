@@ -197,7 +197,6 @@ def recipe(task: str, request: InitRequest) -> str:
     )
     labelled = facts is not None and facts.targets == "labels"
     epochs = epochs_of(task, (info or {}).get("rows") or (facts.rows if facts else None))
-    scale = "standard"
     activation = "leaky_relu" if task == "gan" else "relu"
     norm = (
         {"gan": "batch", "vae": "none", "autoencoder": "none"}[task]
@@ -215,6 +214,6 @@ data:
   source: {request.dataset}
 {target_line}  valid: 0.1
   test: 0.2
-  scale: {scale:<21}# standard | minmax | none
+  scale: standard             # standard | minmax | none
 {MODEL[model].format(hidden=HIDDEN[task], activation=activation, norm=norm)}\
 {SECTIONS[task].format(**LABELLED[labelled])}{TRAIN[task].format(**epochs)}"""

@@ -8,6 +8,7 @@ its numbers; an array's features all count as numbers. Without any of these ther
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from torch import nn
 
@@ -15,6 +16,9 @@ from gradwise.config.schema import MLPConfig
 from gradwise.models.layers import activation, norm_layer
 from gradwise.models.registry import MODELS
 from gradwise.models.tabular import TabularInputs
+
+if TYPE_CHECKING:
+    from gradwise.data.tabular import TableLayout
 
 
 def dense_stack(in_features: int, hidden: list[int], config) -> tuple[nn.Sequential, int]:
@@ -39,7 +43,7 @@ class MLP(nn.Module):
         config: MLPConfig,
         input_shape: tuple[int, ...],
         output_dim: int,
-        layout: dict[str, list] | None = None,
+        layout: TableLayout | None = None,
     ) -> None:
         super().__init__()
         features = math.prod(input_shape)
@@ -62,6 +66,6 @@ def build_mlp(
     config: MLPConfig,
     input_shape: tuple[int, ...],
     output_dim: int,
-    layout: dict[str, list] | None = None,
+    layout: TableLayout | None = None,
 ) -> nn.Module:
     return MLP(config, input_shape, output_dim, layout)

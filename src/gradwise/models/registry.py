@@ -15,11 +15,14 @@ embedded categories: :mod:`gradwise.models.tabular`); tables reach the others on
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from gradwise.registry import Registry
+
+if TYPE_CHECKING:
+    from gradwise.data.tabular import TableLayout
 
 ModelBuilder = Callable[..., nn.Module]
 MODELS: Registry[ModelBuilder] = Registry("model", key="model.kind")
@@ -29,7 +32,7 @@ def build_model(
     config: Any,
     input_shape: tuple[int, ...],
     output_dim: int,
-    layout: dict[str, list] | None = None,
+    layout: TableLayout | None = None,
 ) -> nn.Module:
     """Build the model named by ``config.kind`` and initialize it as configured; ``layout``:
     a table's layout, for builders that read it."""

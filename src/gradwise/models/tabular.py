@@ -24,9 +24,14 @@ With none of these to do the layer has no parameters and is the identity.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from gradwise.data.tabular import TableLayout
+
 
 MAX_EMBEDDING_WIDTH = 32
 FREQUENCIES = 16  # periodic features per number
@@ -63,12 +68,11 @@ class TabularInputs(nn.Module):
     def __init__(
         self,
         features: int,
-        layout: dict[str, list] | None,
+        layout: TableLayout,
         numeric_embedding: str = "none",
         clip: float | None = None,
     ) -> None:
         super().__init__()
-        layout = layout or {"numeric": [], "embedded": []}
         embedded = [(int(p), int(k)) for p, k in layout["embedded"]]
         numeric = [int(p) for p in layout["numeric"]]
         taken = {p for p, _ in embedded} | set(numeric)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import torch
 
     from gradwise.config.schema import ExperimentConfig
+    from gradwise.data.tabular import TableLayout
     from gradwise.training.engine import Batch, TensorSplit, Trainer
 
 UNCERTAINTY = "uncertainty"  # train.loss_weights: learned weights
@@ -176,7 +177,7 @@ class MultiTask(Paradigm):
         self,
         config: ExperimentConfig,
         feature_shape: tuple[int, ...],
-        layout: dict[str, list] | None = None,
+        layout: TableLayout | None = None,
     ) -> Any:
         """The configured model with one head per target (and the learned log-variances)."""
         from gradwise.models import build_model

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import torch
 
     from gradwise.config.schema import ExperimentConfig
+    from gradwise.data.tabular import TableLayout
     from gradwise.training.engine import Batch, TensorSplit, Trainer
 
 IMBALANCE_RATIO = 3.0  # largest / smallest training class count from which imbalance metrics show
@@ -49,7 +50,7 @@ class Supervised(Paradigm):
         self,
         config: ExperimentConfig,
         feature_shape: tuple[int, ...],
-        layout: dict[str, list] | None = None,
+        layout: TableLayout | None = None,
     ) -> Any:
         from gradwise.models import build_model
 

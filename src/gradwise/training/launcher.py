@@ -78,9 +78,12 @@ def first_failure(failures: Mapping[int, int]) -> int:
     return next((code for code in failures.values() if code > 0), 1)
 
 
-def threads_per_process(processes: int) -> str:
-    """``OMP_NUM_THREADS`` for one of ``processes`` processes sharing this machine's cores."""
-    return str(max(1, (os.cpu_count() or 1) // processes))
+def thread_environment(processes: int) -> dict[str, str]:
+    """``OMP_NUM_THREADS`` for one of ``processes`` processes sharing this machine's cores;
+    nothing when the user set it (their choice wins)."""
+    if "OMP_NUM_THREADS" in os.environ:
+        return {}
+    return {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // processes))}
 
 
 @contextlib.contextmanager

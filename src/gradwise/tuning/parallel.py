@@ -84,15 +84,13 @@ def train_in_processes(
     queue: StudyQueue, trial: optuna.Trial, name: str, overrides: dict[str, Any]
 ) -> TrialRun:
     """Train the trial's run in ``plan.nproc`` processes and read back how it went."""
-    from gradwise.training.launcher import Launch, launch_module, threads_per_process
+    from gradwise.training.launcher import Launch, launch_module, thread_environment
 
     plan = queue.plan
     with tempfile.TemporaryDirectory(prefix=".trial-", dir=plan.study_dir) as folder:
         written = Path(folder) / "result.json"
         spec = TrialSpec(plan, queue.trial_id(trial.number), name, overrides, written, os.getpid())
-        env = {SPEC_ENV: spec.to_json()}
-        if "OMP_NUM_THREADS" not in os.environ:  # the user's choice wins
-            env["OMP_NUM_THREADS"] = threads_per_process(plan.workers * plan.nproc)
+        env = {SPEC_ENV: spec.to_json(), **thread_environment(plan.workers * plan.nproc)}
         failures = launch_module(MODULE, [], Launch(plan.nproc), env)
         result = json.loads(written.read_text()) if written.is_file() else None
     return read_back(result, failures)
