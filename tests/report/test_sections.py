@@ -194,3 +194,17 @@ def test_runs_side_by_side_survive_values_that_are_not_numbers(tmp_path):
     assert '<span class="best">0.41</span>' in text  # nll: lower is better
     runs = table_with_header(page, "run")
     assert [row[-1] for row in runs[1:]] == ["accuracy –", "accuracy 0.9"]
+
+
+@pytest.mark.parametrize(
+    ("task", "shown", "hidden"),
+    [("vae", "beta", "spectral_norm"), ("gan", "spectral_norm", "beta")],
+)
+def test_generative_settings_list_only_the_keys_the_task_reads(task, shown, hidden):
+    from gradwise.config.generative import TASK_KEYS, GenerativeConfig
+    from gradwise.report.run_sections import config_groups
+
+    assert set().union(*TASK_KEYS.values()) == set(GenerativeConfig.model_fields)
+    config = {"task": task, "generative": GenerativeConfig().model_dump()}
+    keys = [key for key, _ in dict(config_groups(config))["generative"]]
+    assert shown in keys and hidden not in keys and "latent" in keys

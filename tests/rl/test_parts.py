@@ -107,6 +107,64 @@ def test_n_step_samples_match_the_definition(capacity: int) -> None:
     assert torch.all(one_step["discounts"] == gamma)
 
 
+def test_target_values_match_a_pass_over_every_draw() -> None:
+    """The target network's values of replayed states and next states, read once per distinct
+    state (a next state from its successor's slot where that holds it), equal a pass over
+    every drawn row: across episode ends, the ring's seam and its newest step."""
+    config = gradwise.load_config(rl_config("dqn"))
+    envs = 3
+    agent = DQN(config, obs_size=2, n_actions=2, num_envs=envs, device=torch.device("cpu"))
+    buffer = agent.buffer = ReplayBuffer(61, 2, torch.device("cpu"))  # 61: wraps off-grid
+    generator = torch.Generator().manual_seed(0)
+    obs = torch.randn(envs, 2, generator=generator)
+    for _ in range(50):
+        following = torch.randn(envs, 2, generator=generator)
+        ends = (torch.rand(envs, generator=generator) < 0.2).float()
+        final = torch.where(ends[:, None] > 0, torch.randn(envs, 2, generator=generator), following)
+        buffer.add(obs, torch.zeros(envs, dtype=torch.long), torch.zeros(envs), final, ends)
+        obs = following
+    batch = buffer.sample(400, generator, n_step=3, gamma=0.9)
+    rows = []
+    agent.q.target.register_forward_hook(lambda module, args, out: rows.append(len(args[0])))
+    with torch.no_grad():
+        q, next_q = agent.target_values(batch["slots"], batch["next_slots"])
+        # each stored state once, a next state apart only at an episode's end or the newest step
+        assert sum(rows) <= 61 + int(buffer.dones.sum()) + envs
+        assert torch.equal(q, agent.q.target(batch["obs"]))
+        assert torch.equal(next_q, agent.q.target(batch["next_obs"]))
+        assert torch.equal(agent.target_values(None, batch["next_slots"])[1], next_q)
+
+
+@pytest.mark.parametrize("double_q", [True, False])
+def test_dqn_targets_match_the_definition(double_q: bool) -> None:
+    config = gradwise.load_config(rl_config("dqn", agent={"double_q": double_q}))
+    agent = DQN(config, obs_size=3, n_actions=4, num_envs=1, device=torch.device("cpu"))
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # the two networks part ways, as after some updates
+        for weight in agent.q.online.parameters():
+            weight.add_(torch.randn(weight.shape, generator=generator))
+    batch = {
+        "actions": torch.tensor([0, 1, 3, 2, 1]),
+        "rewards": torch.randn(5, generator=generator),
+        "next_obs": torch.randn(5, 3, generator=generator),
+        "terminated": torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0]),
+        "discounts": torch.tensor([0.9, 0.9, 0.81, 0.9, 0.729]),
+    }
+    with torch.no_grad():
+        next_q = agent.q.target(batch["next_obs"])
+        batch["rewards"], batch["next_q"] = agent.bootstrap(batch, None, next_q)
+        targets = agent.targets(batch)
+        online = agent.q.online(batch["next_obs"])
+    assert not torch.equal(online.argmax(-1), next_q.argmax(-1))  # the choice matters here
+    for i in range(5):  # double Q: the online network's choice, the target network's value
+        best = int(online[i].argmax()) if double_q else int(next_q[i].argmax())
+        alive = 1.0 - float(batch["terminated"][i])
+        expected = float(batch["rewards"][i]) + float(batch["discounts"][i]) * alive * float(
+            next_q[i, best]
+        )
+        assert targets[i] == pytest.approx(expected, abs=1e-6)
+
+
 def test_munchausen_targets_match_the_definition() -> None:
     alpha, tau = 0.9, 0.5
     config = gradwise.load_config(
@@ -121,8 +179,8 @@ def test_munchausen_targets_match_the_definition() -> None:
         "next_obs": torch.randn(5, 3, generator=generator),
     }
     with torch.no_grad():
-        rewards, next_values = agent.bootstrap(batch)
         q, next_q = agent.q.target(batch["obs"]), agent.q.target(batch["next_obs"])
+        rewards, next_values = agent.bootstrap(batch, q, next_q)
     for i in range(5):  # π(a|s) = exp(Q(s,a)/τ) / Σ_b exp(Q(s,b)/τ)
         policy = [float(np.exp(v / tau) / np.exp(q[i] / tau).sum()) for v in q[i]]
         bonus = min(0.0, max(-1.0, tau * np.log(policy[int(batch["actions"][i])])))

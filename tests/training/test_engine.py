@@ -3,6 +3,8 @@ separate random streams, rank-aware callbacks, the trained vs the wrapped module
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -220,6 +222,33 @@ def test_a_non_finite_loss_stops_before_the_step_and_names_the_layer():
         trainer.fit(train, None)
     for key, value in trainer.module.state_dict().items():
         assert torch.equal(value, before[key])  # the weights were not stepped
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e3])  # gradients within the bound, and beyond it
+def test_gradient_clipping_matches_torch(scale: float):
+    model = nn.Linear(3, 2)
+    trainer = trainer_for(LinearFit(), model, grad_clip=0.5)
+    generator = torch.Generator().manual_seed(0)
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=generator) * scale
+    reference = copy.deepcopy(model)
+    for p, twin in zip(model.parameters(), reference.parameters(), strict=True):
+        twin.grad = p.grad.clone()
+    nn.utils.clip_grad_norm_(reference.parameters(), 0.5)
+    trainer.check_and_clip("main", check=True)
+    for p, expected in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.equal(p.grad, expected.grad)
+
+
+def test_non_finite_gradient_stops_a_clipped_run_with_its_layer():
+    model = nn.Linear(3, 1)
+    trainer = trainer_for(LinearFit(), model, grad_clip=1.0)
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    model.bias.grad[0] = float("inf")
+    with pytest.raises(TrainingError, match=r"non-finite gradient.*first non-finite layer"):
+        trainer.check_and_clip("main", check=True)
+    assert torch.equal(model.weight.grad, torch.ones_like(model.weight))  # left unscaled
 
 
 def test_gradient_clipping_bounds_each_optimizers_update():

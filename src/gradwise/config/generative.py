@@ -2,10 +2,10 @@
 
 The network family is ``model.kind`` (``mlp`` | ``cnn1d`` | ``cnn2d``): the encoder (and the
 discriminator) is built like that model, the decoder (and the generator) mirrors it, both shaped
-from the data. Keys a task does not use are ignored (``beta`` means nothing to a GAN). The two
-networks of a GAN have named optimizers, ``generator`` and ``discriminator``; their learning
-rates (two time scales) are ``train.optimizers.<name>``, which override ``train.optimizer``
-key by key. Torch-free.
+from the data. Keys a task does not use are ignored (``beta`` means nothing to a GAN;
+``TASK_KEYS`` lists the keys each task reads). The two networks of a GAN have named
+optimizers, ``generator`` and ``discriminator``; their learning rates (two time scales) are
+``train.optimizers.<name>``, which override ``train.optimizer`` key by key. Torch-free.
 """
 
 from __future__ import annotations
@@ -44,3 +44,30 @@ class GenerativeConfig(Section):
     # ---------------------------------------------------------- embeddings and clustering
     clusters: Annotated[int, Field(ge=2)] | None = None  # k-means k; None: best silhouette
     max_clusters: Annotated[int, Field(ge=2, le=50)] = 12  # k tried: 2..max_clusters
+
+
+# The keys each task reads (the report's settings tables list only these).
+_EMBEDDING_KEYS = ("latent", "clusters", "max_clusters")
+TASK_KEYS: dict[str, tuple[str, ...]] = {
+    "autoencoder": _EMBEDDING_KEYS,
+    "vae": (
+        *_EMBEDDING_KEYS,
+        "beta",
+        "likelihood",
+        "decoder_variance",
+        "kl_warmup_epochs",
+        "free_bits",
+        "prior",
+        "prior_components",
+        "sample_noise",
+    ),
+    "gan": (
+        "latent",
+        "spectral_norm",
+        "gradient_penalty",
+        "generator_ema",
+        "minibatch_std",
+        "conditional",
+        "discriminator_steps",
+    ),
+}

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from gradwise.config.generative import TASK_KEYS as GENERATIVE_TASK_KEYS
 from gradwise.config.load import flatten_config
 from gradwise.report.context import ReportContext
 from gradwise.report.page import Raw, cards, escape, format_value, image, key_values, table
@@ -44,13 +45,18 @@ def headline(context: ReportContext) -> list[tuple[str, Any]]:
 
 def config_groups(config: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
     """Small tables of the experiment's settings: one per section (``data``, ``model``,
-    ``train`` first, then any other), and one per nested block (``train.optimizer``, ...)."""
+    ``train`` first, then any other), and one per nested block (``train.optimizer``, ...);
+    of the ``generative`` section only the keys the run's task reads."""
     groups = []
     names = [*CONFIG_SECTIONS, *(k for k in config if k not in CONFIG_SECTIONS)]
     for name in names:
         settings = config.get(name)
         if not isinstance(settings, dict):
             continue
+        if name == "generative" and config.get("task") in GENERATIVE_TASK_KEYS:
+            # one section serves three tasks: leave out the keys this one does not read
+            keys = GENERATIVE_TASK_KEYS[config["task"]]
+            settings = {k: v for k, v in settings.items() if k in keys}
         groups.append(
             (name, [(k, v) for k, v in settings.items() if not (isinstance(v, dict) and v)])
         )

@@ -87,16 +87,17 @@ class ReplayBuffer:
     ) -> None:
         """Store a batch of ``N`` transitions (one vector step), wrapping around the ring;
         ``dones`` defaults to ``terminated``."""
-        self.width = len(obs)
-        index = (torch.arange(len(obs), device=self.device) + self.position) % self.capacity
-        self.obs[index] = obs
-        self.actions[index] = actions
-        self.rewards[index] = rewards
-        self.next_obs[index] = next_obs
-        self.terminated[index] = terminated
-        self.dones[index] = terminated if dones is None else dones
-        self.position = (self.position + len(obs)) % self.capacity
-        self.size = min(self.capacity, self.size + len(obs))
+        count = self.width = len(obs)
+        if self.position + count <= self.capacity:  # one contiguous run of slots
+            index: slice | torch.Tensor = slice(self.position, self.position + count)
+        else:
+            index = (torch.arange(count, device=self.device) + self.position) % self.capacity
+        dones = terminated if dones is None else dones
+        values = (obs, next_obs, actions, rewards, terminated, dones)
+        for name, value in zip(self.FIELDS, values, strict=True):
+            getattr(self, name)[index] = value
+        self.position = (self.position + count) % self.capacity
+        self.size = min(self.capacity, self.size + count)
 
     def sample(
         self, count: int, generator: torch.Generator, n_step: int = 1, gamma: float = 1.0
@@ -110,7 +111,9 @@ class ReplayBuffer:
             discount = γ^m             (the target is R + discount·(1 − terminated)·max Q(s'))
 
         With ``n_step`` > 1 the draws leave out the latest ``n − 1`` vector steps (their
-        windows are not complete yet).
+        windows are not complete yet). ``slots`` and ``next_slots`` say which rows of
+        :attr:`obs` and :attr:`next_obs` hold the transitions' s and s' (draws repeat slots: a
+        function of the rows needs computing once per distinct slot).
         """
         span = (n_step - 1) * self.width
         start = self.position if self.size == self.capacity else 0
@@ -120,27 +123,24 @@ class ReplayBuffer:
             index = (index + start) % self.capacity
         offsets, powers = self.window_constants(n_step, gamma)
         if n_step == 1:
-            return {
-                "obs": self.obs[index],
-                "actions": self.actions[index],
-                "rewards": self.rewards[index],
-                "next_obs": self.next_obs[index],
-                "terminated": self.terminated[index],
-                "discounts": powers[1].expand(count),
-            }
-        window = (index[:, None] + offsets) % self.capacity  # (B, n)
-        ends = self.dones[window]
-        alive = (ends.cumsum(1) - ends) == 0  # no episode end before step k of the window
-        returns = (self.rewards[window] * alive) @ powers[:n_step]
-        length = alive.sum(1)  # m ∈ [1, n]
-        last = window.gather(1, (length - 1)[:, None]).squeeze(1)
+            last, returns, discounts = index, self.rewards[index], powers[1].expand(count)
+        else:
+            window = (index[:, None] + offsets) % self.capacity  # (B, n)
+            ends = self.dones[window]
+            alive = (ends.cumsum(1) - ends) == 0  # no episode end before step k of the window
+            returns = (self.rewards[window] * alive) @ powers[:n_step]
+            length = alive.sum(1)  # m ∈ [1, n]
+            last = window.gather(1, (length - 1)[:, None]).squeeze(1)
+            discounts = powers[length]
         return {
             "obs": self.obs[index],
             "actions": self.actions[index],
             "rewards": returns,
             "next_obs": self.next_obs[last],
             "terminated": self.terminated[last],
-            "discounts": powers[length],
+            "discounts": discounts,
+            "slots": index,  # where obs lies in the ring
+            "next_slots": last,  # where next_obs lies
         }
 
     def window_constants(self, n_step: int, gamma: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -188,12 +188,7 @@ class Trainer:
         self.stepping = name
         self.callbacks.on_after_backward(self)
         # (with fp16 loss scaling an overflowing gradient is expected: the scaler skips it)
-        if scaler is None and self.check_every_step and not gradients_finite(self.parameters[name]):
-            layer = first_non_finite_layer(self.module)  # before the step: weights stay finite
-            step = self.global_step + 1
-            raise non_finite_error("non-finite gradient", self.epoch + 1, step, layer)
-        if self.grad_clip is not None:
-            nn.utils.clip_grad_norm_(self.parameters[name], self.grad_clip)
+        self.check_and_clip(name, check=scaler is None and self.check_every_step)
         if scaler is None:
             optimizer.step()
         else:
@@ -203,6 +198,29 @@ class Trainer:
             self.skipped_steps += int(scaler.get_scale() < scale)
         self.schedules[name].step()
         return loss.detach()
+
+    def check_and_clip(self, name: str, check: bool) -> None:
+        """Stop on a non-finite gradient of optimizer ``name`` when ``check`` (before its step:
+        the weights stay finite), then scale its gradients g by min(1, c / (‖g‖₂ + 10⁻⁶)) with
+        c = ``train.grad_clip``, as ``nn.utils.clip_grad_norm_`` does.
+
+        With clipping one norm serves both: ‖g‖₂ is finite exactly when every gradient is (or
+        else too large to measure). Where reading it is free (``check_every_step``: the CPU),
+        gradients already within the bound are left as they are: scaling by 1 changes nothing.
+        """
+        parameters = self.parameters[name]
+        if self.grad_clip is None:
+            finite = not check or gradients_finite(parameters)
+        else:
+            grads = [p.grad for p in parameters if p.grad is not None]
+            norm = gradient_norm(grads)
+            finite = not check or math.isfinite(norm)
+            if finite and (not self.check_every_step or norm > self.grad_clip):
+                torch._foreach_mul_(grads, (self.grad_clip / (norm + 1e-6)).clamp(max=1.0))
+        if not finite:
+            layer = first_non_finite_layer(self.module)
+            step = self.global_step + 1
+            raise non_finite_error("non-finite gradient", self.epoch + 1, step, layer)
 
     # ---------------------------------------------------------------------------- the loop
     @property
@@ -490,6 +508,14 @@ def gradients_finite(parameters: list[nn.Parameter]) -> bool:
     found = torch.zeros(1, device=grads[0].device)  # set to 1 by a NaN/inf anywhere
     torch._amp_foreach_non_finite_check_and_unscale_(grads, found, _one(grads[0].device))
     return not found.item()
+
+
+def gradient_norm(grads: list[torch.Tensor]) -> torch.Tensor:
+    """The global norm ‖g‖₂ = √Σᵢ‖gᵢ‖² of ``grads`` (0 when there are none), in one fused pass
+    (``nn.utils.clip_grad_norm_``'s)."""
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
 _ONES: dict[torch.device, torch.Tensor] = {}  # read-only 1.0 per device, for the check

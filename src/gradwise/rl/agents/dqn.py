@@ -32,6 +32,7 @@ A time-limit truncation is not a terminal state: its target bootstraps from s'.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 
 TD_LOSSES = {"huber": F.smooth_l1_loss, "mse": F.mse_loss}
 LOG_POLICY_FLOOR = -1.0  # Munchausen-DQN's l₀: τ·log π(a|s) is clipped to [l₀, 0]
+BLOCK_TRANSITIONS = 1 << 15  # replayed transitions drawn and bootstrapped together
+FORWARD_ROWS = 2048  # rows per target-network pass (larger passes run slower on a CPU)
 
 
 @AGENTS.register("dqn")
@@ -93,13 +96,15 @@ class DQN(Agent):
         for _ in range(self.vector_steps):
             epsilon = self.epsilon(collector.env_steps)
             obs = collector.obs
-            actions = self.q.online(obs).argmax(-1)  # (N,)
             explore = torch.rand(n, generator=self.generator, device=obs.device) < epsilon
-            if bool(explore.any()):
-                random = torch.randint(
+            exploring = int(explore.sum())
+            if exploring:
+                actions = torch.randint(
                     self.n_actions, (n,), generator=self.generator, device=obs.device
                 )
-                actions = torch.where(explore, random, actions)
+            if exploring < n:  # the greedy actions only where some environment needs them
+                greedy = self.q.online(obs).argmax(-1)  # (N,)
+                actions = torch.where(explore, actions, greedy) if exploring else greedy
             before = collector.env_steps
             step = collector.step(actions)
             dones = torch.maximum(step.terminated, step.truncated)
@@ -136,8 +141,7 @@ class DQN(Agent):
             epsilon = self.collect(collector)
             if not self.ready(collector.env_steps):
                 continue
-            for _ in range(self.settings.gradient_steps):
-                loss, q_values = self.update(trainer)
+            for loss, q_values in self.updates(trainer):
                 totals["loss"] = totals["loss"] + loss
                 totals["q_mean"] = totals["q_mean"] + q_values.mean()
                 q_abs_max = torch.maximum(q_abs_max, q_values.abs().max())
@@ -145,39 +149,101 @@ class DQN(Agent):
         means = {name: total / max(1, updates) for name, total in totals.items()}
         return {**means, "q_abs_max": q_abs_max, "epsilon": torch.tensor(epsilon, device=device)}
 
-    def update(self, trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
-        """One gradient step on a replayed minibatch; its loss and Q(s, a) values (B,)."""
+    def updates(self, trainer: Trainer) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``gradient_steps`` gradient steps on replayed minibatches; yields each step's loss and
+        Q(s, a) values (B,).
+
+        Neither the buffer nor the target network changes between these steps, so their
+        minibatches are drawn together (at most ``BLOCK_TRANSITIONS`` transitions at a time) and
+        the target network evaluated once per distinct state among them: early in training,
+        when the buffer is small, most draws repeat a state.
+        """
         settings = self.settings
-        batch = self.buffer.sample(
-            settings.batch_size, self.generator, settings.n_step, settings.gamma
-        )
+        size = settings.batch_size
+        per_block = max(1, BLOCK_TRANSITIONS // size)
+        for first in range(0, settings.gradient_steps, per_block):
+            steps = min(per_block, settings.gradient_steps - first)
+            block = self.buffer.sample(
+                steps * size, self.generator, settings.n_step, settings.gamma
+            )
+            with torch.no_grad():
+                slots, next_slots = block.pop("slots"), block.pop("next_slots")
+                wanted = slots if settings.munchausen else None  # Q(s): Munchausen's only
+                q, next_q = self.target_values(wanted, next_slots)
+                block["rewards"], block["next_q"] = self.bootstrap(block, q, next_q)
+            minibatches = zip(*(tensor.split(size) for tensor in block.values()), strict=True)
+            for parts in minibatches:
+                yield self.update(trainer, dict(zip(block, parts, strict=True)))
+
+    def target_values(
+        self, slots: torch.Tensor | None, next_slots: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Q_target (B, A) of the replayed states at ``slots`` (None: not wanted) and of the
+        next states at ``next_slots``, one pass per distinct state.
+
+        Within an episode a next state is also the state of its environment's following step,
+        ``width`` slots on: where that slot holds the same observation it is read from there,
+        so a state and its successor drawn in one block are evaluated once.
+        """
+        buffer = self.buffer
+        capacity = buffer.capacity
+        following = (next_slots + buffer.width) % capacity
+        stored = (buffer.obs[following] == buffer.next_obs[next_slots]).all(-1)
+        # keys: slot k of buffer.obs is k, slot k of buffer.next_obs is capacity + k
+        keys = torch.where(stored, following, next_slots + capacity)
+        if slots is not None:
+            keys = torch.cat([slots, keys])
+        distinct, position = torch.unique(keys, return_inverse=True)
+        rows = distinct % capacity
+        from_next = (distinct >= capacity)[:, None]
+        states = torch.where(from_next, buffer.next_obs[rows], buffer.obs[rows])
+        parts = states.split(FORWARD_ROWS)
+        values = torch.cat([self.q.target(part) for part in parts])[position]
+        if slots is None:
+            return None, values
+        return values[: len(slots)], values[len(slots) :]
+
+    def update(
+        self, trainer: Trainer, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One gradient step on a minibatch with its :meth:`bootstrap` parts; its loss and
+        Q(s, a) values (B,)."""
         with torch.no_grad():
-            rewards, next_values = self.bootstrap(batch)
-            not_terminal = 1.0 - batch["terminated"]
-            targets = rewards + batch["discounts"] * not_terminal * next_values
+            targets = self.targets(batch)
         q_values = self.q.online(batch["obs"]).gather(-1, batch["actions"][:, None]).squeeze(-1)
-        loss = TD_LOSSES[settings.loss](q_values, targets)
+        loss = TD_LOSSES[self.settings.loss](q_values, targets)
         return trainer.optimizer_step("main", loss), q_values.detach()
 
-    def bootstrap(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The rewards of the targets (B,) and the values of their next states (B,)."""
+    def targets(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """y = r + discount·(1 − terminated)·V(s') (B,) of a minibatch with its
+        :meth:`bootstrap` parts."""
+        next_q = batch["next_q"]
+        if next_q.dim() == 2:  # double Q: the online network picks the next action now
+            best = self.q.online(batch["next_obs"]).argmax(-1, keepdim=True)
+            next_q = next_q.gather(-1, best).squeeze(-1)
+        return batch["rewards"] + batch["discounts"] * (1.0 - batch["terminated"]) * next_q
+
+    def bootstrap(
+        self, batch: dict[str, torch.Tensor], q: torch.Tensor | None, next_q: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The target network's part of the targets, from its values of the states ``q`` (B, A;
+        Munchausen only) and of the next states ``next_q`` (B, A): the targets' rewards (B,)
+        and next-state values (B,) — for double Q ``next_q`` itself, of whose actions the
+        online network picks one at the update."""
         settings = self.settings
         if settings.munchausen:
+            assert q is not None
             temperature = settings.munchausen_temperature
-            both = self.q.target(torch.cat([batch["obs"], batch["next_obs"]]))  # (2B, A)
-            log_policy, next_log_policy = F.log_softmax(both / temperature, dim=-1).chunk(2)
-            next_target = both[len(both) // 2 :]
-            soft = next_target - temperature * next_log_policy
+            log_policy = F.log_softmax(q / temperature, dim=-1)
+            next_log_policy = F.log_softmax(next_q / temperature, dim=-1)
+            soft = next_q - temperature * next_log_policy
             next_values = (next_log_policy.exp() * soft).sum(-1)
             taken = log_policy.gather(-1, batch["actions"][:, None]).squeeze(-1)
             bonus = (temperature * taken).clamp(LOG_POLICY_FLOOR, 0.0)
             return batch["rewards"] + settings.munchausen * bonus, next_values
-        next_target = self.q.target(batch["next_obs"])  # (B, A)
         if settings.double_q:
-            best = self.q.online(batch["next_obs"]).argmax(-1, keepdim=True)
-        else:
-            best = next_target.argmax(-1, keepdim=True)
-        return batch["rewards"], next_target.gather(-1, best).squeeze(-1)
+            return batch["rewards"], next_q
+        return batch["rewards"], next_q.max(-1).values
 
     def state_dict(self) -> dict[str, Any]:
         return {"buffer": self.buffer.state_dict()}
