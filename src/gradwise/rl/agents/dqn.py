@@ -99,12 +99,15 @@ class DQN(Agent):
             explore = torch.rand(n, generator=self.generator, device=obs.device) < epsilon
             exploring = int(explore.sum())
             if exploring:
-                actions = torch.randint(
+                random = torch.randint(
                     self.n_actions, (n,), generator=self.generator, device=obs.device
                 )
-            if exploring < n:  # the greedy actions only where some environment needs them
-                greedy = self.q.online(obs).argmax(-1)  # (N,)
-                actions = torch.where(explore, actions, greedy) if exploring else greedy
+            if exploring == n:  # no environment needs the greedy pass
+                actions = random
+            else:
+                actions = self.q.online(obs).argmax(-1)  # (N,)
+                if exploring:
+                    actions = torch.where(explore, random, actions)
             before = collector.env_steps
             step = collector.step(actions)
             dones = torch.maximum(step.terminated, step.truncated)
