@@ -10,6 +10,7 @@ import torch
 import gradwise
 from gradwise.config.rl import EnvConfig
 from gradwise.errors import CheckpointError
+from gradwise.rl.agents import dqn as dqn_module
 from gradwise.rl.agents.dqn import DQN
 from gradwise.rl.buffers import ReplayBuffer, RolloutBuffer
 from gradwise.rl.envs import VectorEnv, env_state, load_env_state, make_env
@@ -133,6 +134,37 @@ def test_target_values_match_a_pass_over_every_draw() -> None:
         assert torch.equal(q, agent.q.target(batch["obs"]))
         assert torch.equal(next_q, agent.q.target(batch["next_obs"]))
         assert torch.equal(agent.target_values(None, batch["next_slots"])[1], next_q)
+
+
+class StepTaker:
+    """The one trainer method an agent's updates call."""
+
+    def optimizer_step(self, name: str, loss: torch.Tensor) -> torch.Tensor:
+        return loss.detach()
+
+
+def test_update_blocks_hold_at_most_block_values_observation_values(monkeypatch) -> None:
+    config = gradwise.load_config(rl_config("dqn"))  # 16 gradient steps on batches of 32
+    agent = DQN(config, obs_size=3, n_actions=2, num_envs=1, device=torch.device("cpu"))
+    for _ in range(100):
+        agent.buffer.add(
+            torch.randn(1, 3),
+            torch.zeros(1, dtype=torch.long),
+            torch.zeros(1),
+            torch.randn(1, 3),
+            torch.zeros(1),
+        )
+    drawn: list[int] = []
+    sample = agent.buffer.sample
+    monkeypatch.setattr(
+        agent.buffer, "sample", lambda count, *args: drawn.append(count) or sample(count, *args)
+    )
+    assert len(list(agent.updates(StepTaker()))) == 16
+    assert drawn == [16 * 32]  # one block
+    drawn.clear()
+    monkeypatch.setattr(dqn_module, "BLOCK_VALUES", 3 * 100)  # 100 observations: 3 batches
+    assert len(list(agent.updates(StepTaker()))) == 16
+    assert drawn == [96] * 5 + [32]
 
 
 @pytest.mark.parametrize("double_q", [True, False])

@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 
 TD_LOSSES = {"huber": F.smooth_l1_loss, "mse": F.mse_loss}
 LOG_POLICY_FLOOR = -1.0  # Munchausen-DQN's l₀: τ·log π(a|s) is clipped to [l₀, 0]
-BLOCK_TRANSITIONS = 1 << 15  # replayed transitions drawn and bootstrapped together
+BLOCK_TRANSITIONS = 1 << 15  # replayed transitions drawn and bootstrapped together, at most
+BLOCK_VALUES = 1 << 22  # ... and at most this many observation values (16 MB per tensor)
 FORWARD_ROWS = 2048  # rows per target-network pass (larger passes run slower on a CPU)
 
 
@@ -157,13 +158,15 @@ class DQN(Agent):
         Q(s, a) values (B,).
 
         Neither the buffer nor the target network changes between these steps, so their
-        minibatches are drawn together (at most ``BLOCK_TRANSITIONS`` transitions at a time) and
-        the target network evaluated once per distinct state among them: early in training,
-        when the buffer is small, most draws repeat a state.
+        minibatches are drawn together (at most ``BLOCK_TRANSITIONS`` transitions or
+        ``BLOCK_VALUES`` observation values at a time) and the target network evaluated once per
+        distinct state among them: early in training, when the buffer is small, most draws
+        repeat a state.
         """
         settings = self.settings
         size = settings.batch_size
-        per_block = max(1, BLOCK_TRANSITIONS // size)
+        rows = min(BLOCK_TRANSITIONS, BLOCK_VALUES // self.buffer.obs.shape[1])
+        per_block = max(1, rows // size)
         for first in range(0, settings.gradient_steps, per_block):
             steps = min(per_block, settings.gradient_steps - first)
             block = self.buffer.sample(
