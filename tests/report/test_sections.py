@@ -197,14 +197,29 @@ def test_runs_side_by_side_survive_values_that_are_not_numbers(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("task", "shown", "hidden"),
-    [("vae", "beta", "spectral_norm"), ("gan", "spectral_norm", "beta")],
+    ("task", "section", "shown", "hidden"),
+    [
+        ("vae", "generative", "beta", "spectral_norm"),
+        ("gan", "generative", "spectral_norm", "beta"),
+        ("gan", "train", "batch_size", "label_smoothing"),  # a loss of its own
+        ("rl", "train", "grad_clip", "batch_size"),  # no dataset, so no batches
+        ("classification", "train", "label_smoothing", None),
+    ],
 )
-def test_generative_settings_list_only_the_keys_the_task_reads(task, shown, hidden):
+def test_settings_tables_list_only_the_keys_the_task_reads(task, section, shown, hidden):
     from gradwise.config.generative import TASK_KEYS, GenerativeConfig
+    from gradwise.config.schema import TrainConfig
     from gradwise.report.run_sections import config_groups
+    from gradwise.tasks import TASKS
 
     assert set().union(*TASK_KEYS.values()) == set(GenerativeConfig.model_fields)
-    config = {"task": task, "generative": GenerativeConfig().model_dump()}
-    keys = [key for key, _ in dict(config_groups(config))["generative"]]
-    assert shown in keys and hidden not in keys and "latent" in keys
+    config = {
+        "task": task,
+        "train": TrainConfig().model_dump(),
+        "generative": GenerativeConfig().model_dump(),
+    }
+    tables = dict(config_groups(config, TASKS.get(task).unread_keys()))
+    keys = [key for key, _ in tables[section]]
+    assert shown in keys and hidden not in keys
+    if hidden is None:  # a supervised run reads every train key
+        assert tables["train"] == dict(config_groups(config))["train"]

@@ -3,11 +3,11 @@ the learning curves."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
-from gradwise.config.generative import TASK_KEYS as GENERATIVE_TASK_KEYS
 from gradwise.config.load import flatten_config
 from gradwise.report.context import ReportContext
 from gradwise.report.page import Raw, cards, escape, format_value, image, key_values, table
@@ -43,20 +43,20 @@ def headline(context: ReportContext) -> list[tuple[str, Any]]:
     return pairs
 
 
-def config_groups(config: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
+def config_groups(
+    config: dict[str, Any], unread: Mapping[str, tuple[str, ...]] | None = None
+) -> list[tuple[str, list[tuple[str, Any]]]]:
     """Small tables of the experiment's settings: one per section (``data``, ``model``,
-    ``train`` first, then any other), and one per nested block (``train.optimizer``, ...);
-    of the ``generative`` section only the keys the run's task reads."""
+    ``train`` first, then any other), and one per nested block (``train.optimizer``, ...),
+    without the keys ``unread`` names by section (those the run's paradigm does not read)."""
     groups = []
+    unread = unread or {}
     names = [*CONFIG_SECTIONS, *(k for k in config if k not in CONFIG_SECTIONS)]
     for name in names:
         settings = config.get(name)
         if not isinstance(settings, dict):
             continue
-        if name == "generative" and config.get("task") in GENERATIVE_TASK_KEYS:
-            # one section serves three tasks: leave out the keys this one does not read
-            keys = GENERATIVE_TASK_KEYS[config["task"]]
-            settings = {k: v for k, v in settings.items() if k in keys}
+        settings = {k: v for k, v in settings.items() if k not in unread.get(name, ())}
         groups.append(
             (name, [(k, v) for k, v in settings.items() if not (isinstance(v, dict) and v)])
         )
@@ -68,11 +68,11 @@ def config_groups(config: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any
     return groups
 
 
-def _config_tables(config: dict[str, Any]) -> str:
+def _config_tables(config: dict[str, Any], unread: Mapping[str, tuple[str, ...]]) -> str:
     """The settings as small tables side by side, and the whole file folded away."""
     blocks = [
         f"<div><h3>{escape(title)}</h3>{key_values(pairs)}</div>"
-        for title, pairs in config_groups(config)
+        for title, pairs in config_groups(config, unread)
     ]
     listing = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     return (
@@ -175,7 +175,8 @@ def experiment(context: ReportContext) -> str | None:
         parts.append('<div class="grid"><div><h3>Dataset</h3>')
         parts.append(_profile_table(context.profile) + "</div>")
         parts.append(f"<div>{_class_balance(context.profile)}</div></div>")
-    parts.append("<h3>Configuration</h3>" + _config_tables(context.config))
+    unread = context.paradigm.unread_keys() if context.paradigm else {}
+    parts.append("<h3>Configuration</h3>" + _config_tables(context.config, unread))
     return "".join(parts)
 
 

@@ -82,6 +82,10 @@ class Parts:
     generators: dict[str, torch.Generator] = field(default_factory=dict)
 
 
+# The train keys that configure ``train.loss``: a paradigm with a loss of its own reads none.
+LOSS_KEYS = ("loss", "label_smoothing", "class_weights", "huber_delta", "loss_weights")
+
+
 class Paradigm:
     """Base class of every paradigm; a subclass sets the class attributes and implements
     :meth:`build`, :meth:`train_step` and :meth:`evaluate` (and :meth:`compute_loss` when it
@@ -132,6 +136,14 @@ class Paradigm:
         """A problem of a validated config that only this paradigm knows of, as ``(key path,
         message)`` (e.g. ``("env", "missing required key ...")``); None when there is none."""
         return None
+
+    @classmethod
+    def unread_keys(cls) -> dict[str, tuple[str, ...]]:
+        """Keys of the config's sections this paradigm does not read, by section (the report's
+        settings tables leave them out): those that configure ``train.loss`` when it has a loss
+        of its own, ``train.batch_size`` when it reads no dataset."""
+        train = (() if cls.losses else LOSS_KEYS) + (() if cls.needs_data else ("batch_size",))
+        return {"train": train}
 
     @classmethod
     def run_files(cls) -> tuple[str, ...]:

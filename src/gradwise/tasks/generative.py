@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from gradwise._io import user_stacklevel
+from gradwise.config.generative import TASK_KEYS as GENERATIVE_TASK_KEYS
 from gradwise.config.generative import GenerativeConfig
 from gradwise.errors import CheckpointError, ConfigError
 from gradwise.hooks import RUN_CALLBACKS
@@ -52,6 +53,13 @@ class Generative(Paradigm):
     target_kind = None
     main_metric = "loss"
     config_sections: ClassVar[tuple[str, ...]] = ("generative",)
+
+    @classmethod
+    def unread_keys(cls) -> dict[str, tuple[str, ...]]:
+        """Beyond the base's: the ``generative`` keys of the other two tasks."""
+        read = GENERATIVE_TASK_KEYS[cls.name]
+        unread = tuple(key for key in GenerativeConfig.model_fields if key not in read)
+        return {**super().unread_keys(), "generative": unread}
 
     def __init__(
         self, classes: list[Any] | None = None, settings: GenerativeConfig | None = None
