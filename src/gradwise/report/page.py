@@ -43,8 +43,8 @@ p { margin:6px 0 10px; }
 .card .value { font-size:18px; font-weight:600; }
 .row { display:flex; flex-wrap:wrap; gap:8px 28px; align-items:flex-start; }
 .row > div { flex:0 1 auto; max-width:100%; }
-.settings { display:grid; grid-template-columns:repeat(auto-fill, minmax(250px, 1fr));
-  gap:0 18px; align-items:start; }
+.settings { display:flex; flex-wrap:wrap; gap:0 28px; align-items:flex-start; }
+.settings > div { min-width:220px; }
 .grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:18px;
   align-items:start; }
 table { border-collapse:collapse; margin:4px 0 12px; font-size:14px; }
