@@ -11,8 +11,8 @@ environment step in half its gradient steps (64 batches of 512 per 256 steps): 7
 every seed sustained by the end, in 0.8× the Zoo's training time (1 seed with plain
 double-DQN 3-step targets in the Zoo's batches of 64, whose greedy policy keeps flipping after
 it first balances the pole; 5 with 128 batches of 256 per 256 steps, which take 1.3× the time).
-Any other environment starts from the CartPole recipe of its agent.
-Torch-free (Gymnasium is read, when installed, to check the id).
+Any other environment starts from the CartPole recipe of its agent. Torch-free (Gymnasium is
+read, when installed, to check the id).
 """
 
 from __future__ import annotations

@@ -99,16 +99,12 @@ class DQN(Agent):
             obs = collector.obs
             explore = torch.rand(n, generator=self.generator, device=obs.device) < epsilon
             exploring = int(explore.sum())
-            if exploring:
-                random = torch.randint(
-                    self.n_actions, (n,), generator=self.generator, device=obs.device
-                )
             if exploring == n:  # no environment needs the greedy pass
-                actions = random
+                actions = self.random_actions(n, obs.device)
             else:
                 actions = self.q.online(obs).argmax(-1)  # (N,)
                 if exploring:
-                    actions = torch.where(explore, random, actions)
+                    actions = torch.where(explore, self.random_actions(n, obs.device), actions)
             before = collector.env_steps
             step = collector.step(actions)
             dones = torch.maximum(step.terminated, step.truncated)
@@ -117,6 +113,10 @@ class DQN(Agent):
             if collector.env_steps // interval > before // interval:
                 self.update_target()
         return epsilon
+
+    def random_actions(self, n: int, device: torch.device) -> torch.Tensor:
+        """``n`` uniformly drawn actions (N,) from the agent's random stream."""
+        return torch.randint(self.n_actions, (n,), generator=self.generator, device=device)
 
     def ready(self, env_steps: int) -> bool:
         """Updates start after ``learning_starts`` steps, once one n-step window is complete."""
