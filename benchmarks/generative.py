@@ -82,10 +82,11 @@ def clustering(dataset: str, seed: int) -> dict[str, Any]:
 
 BROKEN = {
     # a naive GAN pushed into collapse: unconditional, no R1 penalty, no spectral norm, no
-    # minibatch std, no weight average, Adam(0.9, 0.999), and a generator ten times faster than
-    # its discriminator (it chases the one spot D currently likes)
+    # minibatch std, no weight average, no output floor, Adam(0.9, 0.999), and a generator ten
+    # times faster than its discriminator (it chases the one spot D currently likes)
     "gan": {
         "generative.conditional": False,
+        "generative.output_floor": False,
         "generative.gradient_penalty": 0.0,
         "generative.spectral_norm": False,
         "generative.minibatch_std": False,

@@ -22,7 +22,7 @@ from gradwise.generative.gan import (
     generator_loss,
     r1_penalty,
 )
-from gradwise.generative.networks import Discriminator, MinibatchStd, decoder
+from gradwise.generative.networks import Discriminator, Generator, MinibatchStd, decoder
 from gradwise.generative.quality import class_spread, fit_feature_space, frechet_distance
 from gradwise.generative.vae import VAE, MixturePrior, vae_objective, warmup_beta
 
@@ -114,6 +114,37 @@ def test_generator_average_moves_by_one_minus_the_warmed_up_decay():
     ):
         torch.testing.assert_close(new, decay * old + (1 - decay) * current)
     assert not any(p.requires_grad for p in gan.generator_ema.parameters())
+
+
+def test_a_floored_generator_stops_at_the_floor_and_learns_above_it():
+    torch.manual_seed(0)
+    plain = Generator(MLPConfig(hidden=[8]), 3, (2, 5))
+    floored = Generator(MLPConfig(hidden=[8]), 3, (2, 5), floor=True)
+    floored.load_state_dict(plain.state_dict() | {"floor": floored.floor})
+    floor = torch.linspace(-1.0, 1.0, 10).view(2, 5)
+    floored.floor.copy_(floor)
+    z = torch.randn(64, 3)
+    h = plain(z)
+    x = floored(z)
+    torch.testing.assert_close(x, torch.maximum(h, floor))  # x = m + max(0, h − m)
+    assert (x == floor).any() and (x > floor).any()
+    x.sum().backward()  # gradients reach the body through the outputs above the floor only
+    (weight_grad,) = torch.autograd.grad(
+        torch.maximum(plain(z), floor).sum(), plain.body.body[-1].weight
+    )
+    torch.testing.assert_close(floored.body.body[-1].weight.grad, weight_grad)
+    assert plain.floor is None and "floor" not in plain.state_dict()
+
+
+def test_gan_floor_is_set_in_both_generators_and_kept_by_the_average():
+    gan = GAN(MLPConfig(hidden=[8]), (5,), latent=2, ema=0.9, output_floor=True)
+    data_min = torch.arange(5.0)
+    gan.set_floor(data_min)
+    gan.update_average()
+    samples, _ = gan.sample(32, torch.Generator().manual_seed(0))
+    for generator in (gan.generator, gan.generator_ema):
+        torch.testing.assert_close(generator.floor, data_min)
+    assert (samples >= data_min).all()
 
 
 @pytest.mark.parametrize(

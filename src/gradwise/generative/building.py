@@ -49,6 +49,7 @@ def gan(config: Any, settings: Any, shape: tuple[int, ...], n_classes: int) -> n
         minibatch_std=settings.minibatch_std,
         ema=settings.generator_ema,
         n_classes=n_classes if settings.conditional else 0,
+        output_floor=settings.output_floor,
     )
 
 

@@ -50,12 +50,13 @@ class GAN(nn.Module):
         minibatch_std: bool = True,
         ema: float | None = 0.999,
         n_classes: int = 0,
+        output_floor: bool = False,
     ) -> None:
         super().__init__()
         self.latent = latent
         self.n_classes = n_classes
         self.ema_decay = ema
-        self.generator = Generator(model_config, latent, shape, n_classes)
+        self.generator = Generator(model_config, latent, shape, n_classes, output_floor)
         self.discriminator = Discriminator(
             model_config, shape, spectral_norm, minibatch_std, n_classes
         )
@@ -91,6 +92,14 @@ class GAN(nn.Module):
             self.generator_ema.buffers(), self.generator.buffers(), strict=True
         ):
             ema_buffer.copy_(buffer)
+
+    @torch.no_grad()
+    def set_floor(self, data_min: torch.Tensor) -> None:
+        """Bounds the samples of both generators below by ``data_min`` (*shape), the training
+        split's minimum (``output_floor``; :class:`~gradwise.generative.networks.Generator`)."""
+        for generator in (self.generator, self.generator_ema):
+            if generator is not None and generator.floor is not None:
+                generator.floor.copy_(data_min)
 
     def draw_labels(self, n: int, generator: torch.Generator) -> torch.Tensor | None:
         if not self.n_classes:

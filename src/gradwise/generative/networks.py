@@ -262,18 +262,35 @@ class Discriminator(nn.Module):
 
 class Generator(nn.Module):
     """z (B, latent), optional labels y (B,) -> x (B, *shape); with classes, z is
-    concatenated with a learned class embedding."""
+    concatenated with a learned class embedding.
+
+    With ``floor`` the outputs h are bounded below feature by feature::
+
+        x = m + max(0, h − m)
+
+    m the ``floor`` buffer (*shape), which the task sets to the training split's minimum: a
+    sample can then equal the data's smallest value exactly (a blank pixel, a zero count), a
+    point mass that a linear output layer only approaches."""
 
     def __init__(
-        self, config: Any, latent: int, shape: tuple[int, ...], n_classes: int = 0
+        self,
+        config: Any,
+        latent: int,
+        shape: tuple[int, ...],
+        n_classes: int = 0,
+        floor: bool = False,
     ) -> None:
         super().__init__()
         self.latent = latent
         self.embed = nn.Embedding(n_classes, latent) if n_classes else None
         self.body = decoder(config, latent * (2 if n_classes else 1), shape)
+        self.register_buffer("floor", torch.zeros(shape) if floor else None)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.embed is not None:
             assert y is not None, "a conditional generator needs labels"
             z = torch.cat([z, self.embed(y)], dim=1)  # (B, 2·latent)
-        return self.body(z)
+        x = self.body(z)
+        if self.floor is not None:
+            x = self.floor + torch.relu(x - self.floor)
+        return x

@@ -427,6 +427,8 @@ class GANTask(Generative):
         if module.n_classes and "y" in data.train:
             counts = torch.bincount(data.train["y"], minlength=module.n_classes).float()
             module.class_prior.copy_(counts / counts.sum())
+        if self.settings.output_floor:
+            module.set_floor(data.train["x"].amin(dim=0))
         parameters = {
             "discriminator": list(module.discriminator.parameters()),
             "generator": list(module.generator.parameters()),
