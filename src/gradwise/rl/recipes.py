@@ -11,6 +11,9 @@ environment step in half its gradient steps (64 batches of 512 per 256 steps): 7
 every seed sustained by the end, in 0.8× the Zoo's training time (1 seed with plain
 double-DQN 3-step targets in the Zoo's batches of 64, whose greedy policy keeps flipping after
 it first balances the pole; 5 with 128 batches of 256 per 256 steps, which take 1.3× the time).
+On Acrobot-v1 DQN keeps the Zoo's settings with its learning rate decayed linearly to 0: at the
+Zoo's constant rate a greedy policy that had held ≈ −80 for 30k steps fell to −357 and, at the
+last evaluation, −314 (seed 2; the same seed holds from 30k with the decay).
 Any other environment starts from the CartPole recipe of its agent. Torch-free (Gymnasium is
 read, when installed, to check the id).
 """
@@ -105,6 +108,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         hidden=(256, 256),
         activation="relu",
         lr=6.3e-4,
+        schedule="linear",
     ),
 }
 
