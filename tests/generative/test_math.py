@@ -129,9 +129,7 @@ def test_a_floored_generator_stops_at_the_floor_and_learns_above_it():
     torch.testing.assert_close(x, torch.maximum(h, floor))  # x = m + max(0, h − m)
     assert (x == floor).any() and (x > floor).any()
     x.sum().backward()  # gradients reach the body through the outputs above the floor only
-    (weight_grad,) = torch.autograd.grad(
-        torch.maximum(plain(z), floor).sum(), plain.body.body[-1].weight
-    )
+    (weight_grad,) = torch.autograd.grad(torch.maximum(h, floor).sum(), plain.body.body[-1].weight)
     torch.testing.assert_close(floored.body.body[-1].weight.grad, weight_grad)
     assert plain.floor is None and "floor" not in plain.state_dict()
 
