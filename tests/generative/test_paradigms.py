@@ -112,13 +112,10 @@ def test_gan_resumed_after_an_interrupt_equals_the_uninterrupted_run(
                 assert torch.equal(x, y), f"{tag}: {name}.{key}"
     assert whole.summary["test"]["fd"] == resumed.summary["test"]["fd"]
     assert whole.summary["best_epoch"] == resumed.summary["best_epoch"]
-    # the floor (the training minimum: blank pixels, standardized) travels with the weights and
-    # the samples of the loaded model stop there
+    # the floor (the training minimum: blank pixels, standardized) travels with the weights
     model = gradwise.Run(whole.path).model
     floor = model.generator_ema.floor
     assert torch.equal(floor, model.generator.floor) and floor.abs().sum() > 0
-    samples, _ = model.sample(256, torch.Generator().manual_seed(0))
-    assert (samples >= floor).all() and (samples == floor).any()
 
 
 class PoisonGenerator(Callback):

@@ -39,7 +39,7 @@ class GenerativeConfig(Section):
     gradient_penalty: NonNegative = 0.0  # R1 weight γ: γ/2 · E‖∇ₓD(x)‖² on real data
     generator_ema: Probability | None = 0.999  # decay of the sampled generator's weight average
     minibatch_std: bool = True  # the discriminator sees the batch's feature spread
-    output_floor: bool = False  # G's outputs stop at each feature's training minimum
+    output_floor: bool = False  # G compresses its outputs below each feature's training min
     conditional: bool = False  # class-conditional generator and discriminator (needs labels)
     discriminator_steps: PositiveInt = 1  # discriminator updates per generator update
     # ---------------------------------------------------------- embeddings and clustering

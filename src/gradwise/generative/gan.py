@@ -95,8 +95,8 @@ class GAN(nn.Module):
 
     @torch.no_grad()
     def set_floor(self, data_min: torch.Tensor) -> None:
-        """Bounds the samples of both generators below by ``data_min`` (*shape), the training
-        split's minimum (``output_floor``; :class:`~gradwise.generative.networks.Generator`)."""
+        """Sets the floor of both generators to ``data_min`` (*shape), the training split's
+        minimum (``output_floor``; :class:`~gradwise.generative.networks.Generator`)."""
         for generator in (self.generator, self.generator_ema):
             if generator is not None and generator.floor is not None:
                 generator.floor.copy_(data_min)
