@@ -274,7 +274,7 @@ class Generator(nn.Module):
     m the ``floor`` buffer (*shape), which the task sets to the training split's minimum:
     everything the generator puts below the data's smallest value (a blank pixel, a zero count)
     lands within a twentieth of it, close to the point mass the data has there. A hard stop
-    (s = 0) was worse on digits: outputs stuck below it get no gradient."""
+    (s = 0) measured worse on digits; under it, outputs stuck below get no gradient."""
 
     def __init__(
         self,

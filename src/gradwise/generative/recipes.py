@@ -33,7 +33,7 @@ the mixture's FD in brackets). Each choice below was measured, not assumed:
   2.7 / 4.7 / 3.9, with the floor 2.5 / 2.4 / 2.5; seed 1 2.5 / 3.0 / 2.3 → 1.8 / 2.1 / 1.5;
   seed 2, four: 3.3 / 3.6 / 3.8 / 3.3 → 3.0 / 3.1 / 3.4 / 3.4; a hard floor, slope 0: 2.7, 2.3
   and 3.6 on average).
-  3 seeds: 2.2 / 2.6 / 3.7 [4.1 / 3.5 / 2.8] in 30–50 s: on the third split, whose test rows
+  3 seeds: 2.3 / 1.6 / 3.2 [4.1 / 3.5 / 2.8] in about 40 s: on the third split, whose test rows
   are far from the training rows (real data: 2.4), the GAN does not beat the mixture — its
   covariance term is at the held-out floor's, the gap is the mean of its features (classes 1,
   5 and 9 drawn off their training means; matching D's mean features does not move it). On
