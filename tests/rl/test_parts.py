@@ -128,12 +128,13 @@ def test_target_values_match_a_pass_over_every_draw() -> None:
     rows = []
     agent.q.target.register_forward_hook(lambda module, args, out: rows.append(len(args[0])))
     with torch.no_grad():
-        q, next_q = agent.target_values(batch["slots"], batch["next_slots"])
+        q, next_q = agent.target_values(batch["slots"], batch["next_slots"], batch["next_obs"])
         # each stored state once, a next state apart only at an episode's end or the newest step
         assert sum(rows) <= 61 + int(buffer.dones.sum()) + envs
         assert torch.equal(q, agent.q.target(batch["obs"]))
         assert torch.equal(next_q, agent.q.target(batch["next_obs"]))
-        assert torch.equal(agent.target_values(None, batch["next_slots"])[1], next_q)
+        alone = agent.target_values(None, batch["next_slots"], batch["next_obs"])[1]
+        assert torch.equal(alone, next_q)
 
 
 class StepTaker:

@@ -175,17 +175,17 @@ class DQN(Agent):
             with torch.no_grad():
                 slots, next_slots = block.pop("slots"), block.pop("next_slots")
                 wanted = slots if settings.munchausen else None  # Q(s): Munchausen's only
-                q, next_q = self.target_values(wanted, next_slots)
+                q, next_q = self.target_values(wanted, next_slots, block["next_obs"])
                 block["rewards"], block["next_q"] = self.bootstrap(block, q, next_q)
             minibatches = zip(*(tensor.split(size) for tensor in block.values()), strict=True)
             for parts in minibatches:
                 yield self.update(trainer, dict(zip(block, parts, strict=True)))
 
     def target_values(
-        self, slots: torch.Tensor | None, next_slots: torch.Tensor
+        self, slots: torch.Tensor | None, next_slots: torch.Tensor, next_obs: torch.Tensor
     ) -> tuple[torch.Tensor | None, torch.Tensor]:
         """Q_target (B, A) of the replayed states at ``slots`` (None: not wanted) and of the
-        next states at ``next_slots``, one pass per distinct state.
+        next states ``next_obs`` (B, D), drawn from ``next_slots``, one pass per distinct state.
 
         Within an episode a next state is also the state of its environment's following step,
         ``width`` slots on: where that slot holds the same observation it is read from there,
@@ -194,7 +194,7 @@ class DQN(Agent):
         buffer = self.buffer
         capacity = buffer.capacity
         following = (next_slots + buffer.width) % capacity
-        stored = (buffer.obs[following] == buffer.next_obs[next_slots]).all(-1)
+        stored = (buffer.obs[following] == next_obs).all(-1)
         # keys: slot k of buffer.obs is k, slot k of buffer.next_obs is capacity + k
         keys = torch.where(stored, following, next_slots + capacity)
         if slots is not None:
@@ -224,7 +224,7 @@ class DQN(Agent):
         """y = r + discount·(1 − terminated)·V(s') (B,) of a minibatch with its
         :meth:`bootstrap` parts."""
         next_q = batch["next_q"]
-        if next_q.dim() == 2:  # double Q: the online network picks the next action now
+        if self.online_picks_next:  # (B, A): the online network picks the next action now
             best = self.q.online(batch["next_obs"]).argmax(-1, keepdim=True)
             next_q = next_q.gather(-1, best).squeeze(-1)
         return batch["rewards"] + batch["discounts"] * (1.0 - batch["terminated"]) * next_q
@@ -247,9 +247,15 @@ class DQN(Agent):
             taken = log_policy.gather(-1, batch["actions"][:, None]).squeeze(-1)
             bonus = (temperature * taken).clamp(LOG_POLICY_FLOOR, 0.0)
             return batch["rewards"] + settings.munchausen * bonus, next_values
-        if settings.double_q:
+        if self.online_picks_next:
             return batch["rewards"], next_q
         return batch["rewards"], next_q.max(-1).values
+
+    @property
+    def online_picks_next(self) -> bool:
+        """Double Q (without Munchausen targets, which replace it): the online network picks
+        the next action at the update, so :meth:`bootstrap` leaves ``next_q`` (B, A) whole."""
+        return self.settings.double_q and not self.settings.munchausen
 
     def state_dict(self) -> dict[str, Any]:
         return {"buffer": self.buffer.state_dict()}
