@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import gradwise
+from gradwise.diagnose import remedies
 from gradwise.diagnose.doctor import diagnose
 from tests.rl.conftest import rl_config
 
@@ -62,6 +65,21 @@ def test_undiscounted_bootstrapping_makes_q_values_diverge(tmp_path: Path) -> No
     fixes = {r.key: r.value for r in diagnosis.remedies()}
     assert fixes["agent.loss"] == "huber" and fixes["agent.double_q"] is True
     assert fixes["train.grad_clip"] == 1.0 and fixes["agent.target_update_interval"] >= 1000
+
+
+@pytest.mark.parametrize(("munchausen", "offered"), [(0.0, True), (0.9, False)])
+def test_double_q_is_offered_only_where_it_picks_the_next_action(
+    munchausen: float, offered: bool
+) -> None:
+    """Munchausen targets bootstrap from soft values: switching double Q on changes nothing
+    there."""
+    config = gradwise.load_config(
+        rl_config("dqn", agent={"double_q": False, "munchausen": munchausen})
+    )
+    remedy = remedies.double_q(config)
+    assert (remedy is not None) == offered
+    if remedy is not None:
+        gradwise.load_config(config.model_dump(mode="json"), {remedy.key: remedy.value})
 
 
 def test_healthy_learning_curves_do_not_fire(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ class DQNConfig(Section):
     exploration_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.16  # share of training
     exploration_initial_eps: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     exploration_final_eps: Annotated[float, Field(ge=0.0, le=1.0)] = 0.04
-    double_q: bool = True  # the online network picks the next action, the target scores it
+    double_q: bool = True  # the online network picks the next action (not with munchausen)
     n_step: PositiveInt = 3  # multi-step targets: rewards summed over n steps, then γ^n·Q
     loss: Literal["huber", "mse"] = "huber"  # TD error loss
     # Munchausen-DQN's α: the target adds α·τ·log π(a|s) of the softmax policy π ∝ exp(Q/τ)

@@ -248,8 +248,8 @@ def slower_target(config: ExperimentConfig) -> Remedy | None:
 
 def double_q(config: ExperimentConfig) -> Remedy | None:
     agent = config.agent
-    if agent is None or agent.name != "dqn" or agent.double_q:
-        return None
+    if agent is None or agent.name != "dqn" or agent.double_q or agent.munchausen:
+        return None  # Munchausen targets have no action pick to decouple
     return Remedy(
         "agent.double_q",
         True,
