@@ -59,7 +59,8 @@ def train(config: Any) -> tuple[Any, float]:
 def quality(dataset: str, seed: int, task: str, **overrides: Any) -> dict[str, Any]:
     run, seconds = train(recipe(dataset, task, seed, **overrides))
     test = run.summary["test"]
-    row = {k: test.get(k) for k in ("fd", "fd_baseline", "fd_floor", "fd_ratio", "elbo")}
+    keys = ("fd", "fd_sd", "fd_baseline", "fd_baseline_sd", "fd_floor", "fd_ratio", "elbo")
+    row = {k: test.get(k) for k in keys}
     row.update(
         dataset=dataset,
         seed=seed,
@@ -82,11 +83,13 @@ def clustering(dataset: str, seed: int) -> dict[str, Any]:
 
 BROKEN = {
     # a naive GAN pushed into collapse: unconditional, no R1 penalty, no spectral norm, no
-    # minibatch std, no weight average, no output floor, Adam(0.9, 0.999), and a generator ten
-    # times faster than its discriminator (it chases the one spot D currently likes)
+    # minibatch std, no weight average, no output floor, no dropout in D, Adam(0.9, 0.999),
+    # and a generator ten times faster than its discriminator (it chases the one spot D
+    # currently likes)
     "gan": {
         "generative.conditional": False,
         "generative.output_floor": False,
+        "generative.discriminator_dropout": 0.0,
         "generative.gradient_penalty": 0.0,
         "generative.spectral_norm": False,
         "generative.minibatch_std": False,

@@ -29,7 +29,13 @@ from gradwise.generative.networks import (
     MinibatchStd,
     decoder,
 )
-from gradwise.generative.quality import class_spread, fit_feature_space, frechet_distance
+from gradwise.generative.quality import (
+    class_spread,
+    distance_trio,
+    fit_feature_space,
+    frechet_distance,
+    mixture_baseline,
+)
 from gradwise.generative.vae import VAE, MixturePrior, vae_objective, warmup_beta
 
 
@@ -176,6 +182,26 @@ def test_every_kind_decodes_to_the_data_shape_and_discriminates_it(model, shape)
     assert logits.shape == (5,)
 
 
+@pytest.mark.parametrize(
+    ("model", "shape"),
+    [(MLPConfig(hidden=[16, 8]), (13,)), (CNN1dConfig(channels=[4, 8], pool_every=1), (1, 40))],
+)
+def test_discriminator_dropout_follows_each_hidden_layer_in_training_only(model, shape):
+    torch.manual_seed(0)
+    plain = Discriminator(model, shape, spectral=False, minibatch_std=True)
+    torch.manual_seed(0)  # the same weights: dropout adds no parameters
+    dropped = Discriminator(model, shape, spectral=False, minibatch_std=True, dropout=0.5)
+    layers = list(dropped.features.modules())
+    rates = [m.p for m in layers if isinstance(m, torch.nn.Dropout)]
+    hidden = model.hidden if isinstance(model, MLPConfig) else model.channels
+    assert rates == [0.5] * len(hidden)
+    x = torch.randn(6, *shape)
+    dropped.eval()
+    torch.testing.assert_close(dropped(x), plain(x))  # the layers are identities when judging
+    dropped.train()
+    assert not torch.allclose(dropped(x), dropped(x))
+
+
 def test_a_conv_kind_that_does_not_fit_the_shape_is_one_data_error():
     with pytest.raises(DataError, match=r"model\.kind: cnn2d expects inputs shaped"):
         decoder(CNN2dConfig(), 3, (40,))
@@ -216,3 +242,39 @@ def test_feature_space_classifier_learns_the_labels_and_pca_without_them():
     pca = fit_feature_space(x, None, seed=0)
     assert pca.kind == "pca" and pca.features(x).shape == (200, 6) and pca.classes(x) is None
     assert math.isclose(frechet_distance(pca.features(x), pca.features(x)), 0.0, abs_tol=1e-8)
+
+
+def test_distance_trio_averages_draws_and_mixture_fits():
+    rng = np.random.default_rng(0)
+    x_train = rng.normal(size=(120, 3)).astype(np.float32)
+    x_test = rng.normal(size=(60, 3)).astype(np.float32)
+    space = fit_feature_space(x_train, None, seed=0)
+    sets = [rng.normal(loc=shift, size=(120, 3)).astype(np.float32) for shift in (0.0, 1.0)]
+    trio = distance_trio(space, sets, x_train, x_test, seed=4)
+    test = space.features(x_test)
+    fds = [frechet_distance(space.features(s), test) for s in sets]
+    fits = [  # one mixture fit per set, seeded 4 and 5
+        frechet_distance(space.features(mixture_baseline(x_train, 120, seed)), test)
+        for seed in (4, 5)
+    ]
+    assert trio["fd"] == pytest.approx(np.mean(fds)) and fds[1] > fds[0] + 1  # the sets differ
+    assert trio["fd_sd"] == pytest.approx(np.std(fds, ddof=1))
+    assert trio["fd_baseline"] == pytest.approx(np.mean(fits))
+    assert trio["fd_baseline_sd"] == pytest.approx(np.std(fits, ddof=1))
+    assert trio["fd_ratio"] == pytest.approx(trio["fd"] / trio["fd_baseline"])
+    assert distance_trio(space, sets[:1], x_train, x_test, seed=4)["fd_sd"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("fd", "fd_sd", "expected"),
+    [
+        (2.0, 0.3, "Better than the Gaussian mixture"),
+        (3.0, 0.3, "Level with the Gaussian mixture"),  # 0.4 apart, 2 standard errors ≈ 0.54
+        (3.6, 0.1, "Not better than the Gaussian mixture"),
+    ],
+)
+def test_fd_verdict_calls_a_difference_within_the_draws_noise_level(fd, fd_sd, expected):
+    from gradwise.report.generative_sections import fd_verdict
+
+    test = {"fd": fd, "fd_sd": fd_sd, "fd_baseline": 2.6, "fd_baseline_sd": 0.5, "fd_floor": 1.5}
+    assert fd_verdict({**test, "fd_draws": 5}).startswith(expected)

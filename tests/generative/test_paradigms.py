@@ -17,7 +17,7 @@ from gradwise.training.callbacks import Callback
 from gradwise.training.checkpoint import load_weights
 from tests.generative.conftest import config
 
-FD_KEYS = ("fd", "fd_baseline", "fd_floor")
+FD_KEYS = ("fd", "fd_sd", "fd_baseline", "fd_baseline_sd", "fd_floor")
 
 
 def logged(run) -> set[str]:

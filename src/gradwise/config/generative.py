@@ -42,6 +42,9 @@ class GenerativeConfig(Section):
     output_floor: bool = False  # G compresses its outputs below each feature's training min
     conditional: bool = False  # class-conditional generator and discriminator (needs labels)
     discriminator_steps: PositiveInt = 1  # discriminator updates per generator update
+    # dropout after each hidden layer of the discriminator (training only): against a
+    # discriminator that memorizes a small training split
+    discriminator_dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     # ---------------------------------------------------------- embeddings and clustering
     clusters: Annotated[int, Field(ge=2)] | None = None  # k-means k; None: best silhouette
     max_clusters: Annotated[int, Field(ge=2, le=50)] = 12  # k tried: 2..max_clusters
@@ -71,5 +74,6 @@ TASK_KEYS: dict[str, tuple[str, ...]] = {
         "output_floor",
         "conditional",
         "discriminator_steps",
+        "discriminator_dropout",
     ),
 }

@@ -50,6 +50,7 @@ def gan(config: Any, settings: Any, shape: tuple[int, ...], n_classes: int) -> n
         ema=settings.generator_ema,
         n_classes=n_classes if settings.conditional else 0,
         output_floor=settings.output_floor,
+        discriminator_dropout=settings.discriminator_dropout,
     )
 
 

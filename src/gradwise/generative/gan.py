@@ -51,6 +51,7 @@ class GAN(nn.Module):
         ema: float | None = 0.999,
         n_classes: int = 0,
         output_floor: bool = False,
+        discriminator_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.latent = latent
@@ -58,7 +59,7 @@ class GAN(nn.Module):
         self.ema_decay = ema
         self.generator = Generator(model_config, latent, shape, n_classes, output_floor)
         self.discriminator = Discriminator(
-            model_config, shape, spectral_norm, minibatch_std, n_classes
+            model_config, shape, spectral_norm, minibatch_std, n_classes, discriminator_dropout
         )
         self.generator_ema = copy.deepcopy(self.generator) if ema is not None else None
         if self.generator_ema is not None:

@@ -76,13 +76,15 @@ def conv_plan(config: Any, shape: tuple[int, ...], dims: int) -> list[tuple[int,
 class MLPEncoder(nn.Module):
     """(B, *shape) -> (B, hidden[-1]) features; ``head`` maps them to the outputs."""
 
-    def __init__(self, config: Any, shape: tuple[int, ...], wrap: Wrap, norm: str) -> None:
+    def __init__(
+        self, config: Any, shape: tuple[int, ...], wrap: Wrap, norm: str, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(shape)
         for units in config.hidden:
             layers += [wrap(nn.Linear(width, units)), norm_layer(norm, units, 0)]
-            layers.append(activation(config.activation))
+            layers += [activation(config.activation), *_dropout(dropout)]
             width = units
         self.body = nn.Sequential(*layers)
         self.width = width
@@ -95,7 +97,13 @@ class ConvEncoder(nn.Module):
     """(B, C, *S) -> (B, C_last · prod(S_last)) features."""
 
     def __init__(
-        self, config: Any, shape: tuple[int, ...], dims: int, wrap: Wrap, norm: str
+        self,
+        config: Any,
+        shape: tuple[int, ...],
+        dims: int,
+        wrap: Wrap,
+        norm: str,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.dims = dims
@@ -108,7 +116,7 @@ class ConvEncoder(nn.Module):
             conv = _CONV[dims](channels_in, channels, kernel, stride=2 if halve else 1,
                                padding=kernel // 2)  # fmt: skip
             layers += [wrap(conv), norm_layer(norm, channels, dims)]
-            layers.append(activation(config.activation))
+            layers += [activation(config.activation), *_dropout(dropout)]
             if halve:
                 sizes = [math.floor((s + 2 * (kernel // 2) - kernel) / 2) + 1 for s in sizes]
             channels_in = channels
@@ -121,24 +129,34 @@ class ConvEncoder(nn.Module):
         return self.body(x)
 
 
+def _dropout(rate: float) -> list[nn.Module]:
+    """A dropout layer after an activation, or none."""
+    return [nn.Dropout(rate)] if rate else []
+
+
 def encoder_body(
-    config: Any, shape: tuple[int, ...], wrap: Wrap = _plain, norm: str | None = None
+    config: Any,
+    shape: tuple[int, ...],
+    wrap: Wrap = _plain,
+    norm: str | None = None,
+    dropout: float = 0.0,
 ) -> nn.Module:
-    """The feature extractor of ``model.kind`` for inputs of ``shape`` (``.width`` features)."""
+    """The feature extractor of ``model.kind`` for inputs of ``shape`` (``.width`` features),
+    with dropout at rate ``dropout`` after each hidden activation."""
     norm = config.norm if norm is None else norm
-    return ENCODERS.get(config.kind)(config, shape, wrap, norm)
+    return ENCODERS.get(config.kind)(config, shape, wrap, norm, dropout)
 
 
 ENCODERS: Registry[Callable[..., nn.Module]] = Registry("generative model", key="model.kind")
 ENCODERS.register("mlp")(MLPEncoder)
 ENCODERS.register("cnn1d")(
-    lambda config, shape, wrap, norm: ConvEncoder(
-        config, shape, _dims_of("cnn1d", shape), wrap, norm
+    lambda config, shape, wrap, norm, dropout: ConvEncoder(
+        config, shape, _dims_of("cnn1d", shape), wrap, norm, dropout
     )
 )
 ENCODERS.register("cnn2d")(
-    lambda config, shape, wrap, norm: ConvEncoder(
-        config, shape, _dims_of("cnn2d", shape), wrap, norm
+    lambda config, shape, wrap, norm, dropout: ConvEncoder(
+        config, shape, _dims_of("cnn2d", shape), wrap, norm, dropout
     )
 )
 
@@ -235,7 +253,11 @@ class MinibatchStd(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """x (B, *shape), optional labels y (B,) -> logits (B,)."""
+    """x (B, *shape), optional labels y (B,) -> logits (B,).
+
+    ``dropout`` (after each hidden activation, in training only) keeps a discriminator that
+    sees a small training split from memorizing its rows, which would teach the generator the
+    split's particulars rather than its distribution."""
 
     def __init__(
         self,
@@ -244,10 +266,11 @@ class Discriminator(nn.Module):
         spectral: bool,
         minibatch_std: bool,
         n_classes: int = 0,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         wrap: Wrap = _spectral_norm if spectral else _plain
-        self.features = encoder_body(config, shape, wrap, norm="none")
+        self.features = encoder_body(config, shape, wrap, norm="none", dropout=dropout)
         self.spread = MinibatchStd() if minibatch_std else nn.Identity()
         width = self.features.width + int(minibatch_std)
         self.head = wrap(nn.Linear(width, 1))

@@ -126,11 +126,20 @@ def generative_training(context: ReportContext) -> str | None:
 
 # ------------------------------------------------------------------------------- samples
 def fd_verdict(test: dict[str, Any]) -> str:
-    """Whether the deep generator beats the Gaussian mixture, from the FD trio."""
+    """Whether the deep generator beats the Gaussian mixture, from the FD trio: level with it
+    where the two means differ by less than two standard errors of their difference."""
     fd, baseline, floor = (test.get(k) for k in ("fd", "fd_baseline", "fd_floor"))
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (fd, baseline, floor)):
         return "No sample-quality figures were recorded (the run has no test split)."
     gap = f"(FD {fd:.3g} against the mixture's {baseline:.3g}; real held-out data: {floor:.3g})"
+    draws = test.get("fd_draws") or 1
+    error = math.hypot(test.get("fd_sd") or 0.0, test.get("fd_baseline_sd") or 0.0) / draws**0.5
+    if abs(baseline - fd) < 2 * error:
+        return (
+            f"Level with the Gaussian mixture {gap}: over {draws} sample draws and mixture fits "
+            f"the difference is within two standard errors ({2 * error:.2g}); neither model "
+            "is ahead here."
+        )
     if fd < baseline:
         share = (baseline - fd) / max(baseline - floor, 1e-12)
         return (

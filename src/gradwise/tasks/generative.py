@@ -17,7 +17,8 @@ classifier trained on the training split (:mod:`gradwise.generative.quality`).
   (:mod:`gradwise.generative.gan`).
 
 Every test summary of ``vae`` and ``gan`` holds ``fd``, ``fd_baseline`` (a Gaussian mixture fitted
-to the training split) and ``fd_floor`` (real training data). Torch-free at import.
+to the training split; both means over several draws, with ``fd_sd`` and ``fd_baseline_sd``)
+and ``fd_floor`` (real training data). Torch-free at import.
 """
 
 from __future__ import annotations
@@ -175,16 +176,22 @@ class Generative(Paradigm):
             )
         return self._space
 
-    def quality(self, samples: Any, test: TensorSplit) -> dict[str, float]:
-        """The FD trio of ``samples`` against the test split, and how varied the samples are."""
-        from gradwise.generative.quality import class_spread, distance_trio
+    def quality(self, module: Any, test: TensorSplit) -> dict[str, float]:
+        """The FD trio of ``FD_DRAWS`` sample sets of ``module`` (each as large as the training
+        split) against the test split, and how varied the first set is."""
+        from gradwise.generative.building import SAMPLE_STREAM, stream
+        from gradwise.generative.quality import FD_DRAWS, class_spread, distance_trio
 
         space = self.feature_space()
         x_train, _ = self.train_arrays()
         x_test = test["x"].cpu().numpy()
-        samples = samples.detach().cpu().numpy()
-        metrics = distance_trio(space, samples, x_train, x_test, self.seed)
-        metrics.update(class_spread(space, samples, x_test))
+        generator = stream(self.seed, SAMPLE_STREAM, test["x"].device)
+        sample_sets = [
+            self.sample(module, len(x_train), generator)[0].detach().cpu().numpy()
+            for _ in range(FD_DRAWS)
+        ]
+        metrics = distance_trio(space, sample_sets, x_train, x_test, self.seed)
+        metrics.update(class_spread(space, sample_sets[0], x_test))
         metrics["feature_space"] = space.kind
         if space.accuracy is not None:
             metrics["feature_classifier_accuracy"] = space.accuracy
@@ -375,14 +382,9 @@ class VAETask(Generative):
             return module.draw(n, generator, self.settings.prior, self.settings.sample_noise)
 
     def test_metrics(self, trainer: Trainer, split: TensorSplit) -> dict[str, Any]:
-        from gradwise.generative.building import SAMPLE_STREAM, stream
-
         metrics: dict[str, Any] = self.evaluate(trainer, split)
         metrics["latent"] = self.settings.latent
-        module = trainer.module.eval()
-        generator = stream(self.seed, SAMPLE_STREAM, split["x"].device)
-        samples, _ = self.sample(module, len(self.data.train), generator)
-        metrics.update(self.quality(samples, split))
+        metrics.update(self.quality(trainer.module.eval(), split))
         return metrics
 
 
@@ -538,15 +540,11 @@ class GANTask(Generative):
         }
 
     def test_metrics(self, trainer: Trainer, split: TensorSplit) -> dict[str, Any]:
-        from gradwise.generative.building import SAMPLE_STREAM, stream
 
         metrics: dict[str, Any] = {
             k: v for k, v in self.evaluate(trainer, split).items() if k != "fd"
         }
-        module = trainer.module.eval()
-        generator = stream(self.seed, SAMPLE_STREAM, split["x"].device)
-        samples, _ = self.sample(module, len(self.data.train), generator)
-        metrics.update(self.quality(samples, split))
+        metrics.update(self.quality(trainer.module.eval(), split))
         metrics["loss"] = metrics["fd"]
         return metrics
 
