@@ -125,6 +125,9 @@ def generative_training(context: ReportContext) -> str | None:
 
 
 # ------------------------------------------------------------------------------- samples
+DRAW_KEYS = ("fd_draws", "fd_sd", "fd_baseline_sd")  # how the summary's FDs were averaged
+
+
 def fd_verdict(test: dict[str, Any]) -> str:
     """Whether the deep generator beats the Gaussian mixture, from the FD trio: level with it
     where the two means differ by less than two standard errors of their difference."""
@@ -206,7 +209,14 @@ def samples(context: ReportContext) -> str | None:
         + shown
         + (cards(figures) if figures else "")
         + f"<p><strong>{escape(fd_verdict(test))}</strong> Fréchet distances to the held-out test "
-        f"split, measured in {escape(where)}, each from as many rows as the training split.</p>"
+        f"split, measured in {escape(where)}, each from as many rows as the training split"
+        + (
+            f"; the samples' and the mixture's are means over {test['fd_draws']} draws and fits "
+            f"(standard deviations {test['fd_sd']:.2g} and {test['fd_baseline_sd']:.2g})"
+            if all(isinstance(test.get(k), (int, float)) for k in DRAW_KEYS)
+            else ""
+        )
+        + ".</p>"
     )
 
 
