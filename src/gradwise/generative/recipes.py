@@ -13,12 +13,12 @@ Each choice below was measured, not assumed:
   class (``prior: class_mixture``): one 20-component mixture of all codes put components
   between classes (3 seeds: FD 3.7 / 4.4 / 5.1 [4.1 / 3.5 / 2.8]); the recipe gets
   2.5 / 2.4 / 2.4 [4.0 / 3.1 / 2.7] (five draws and five mixture fits each) in 4–7 s of
-  training. Samples are draws from p(x|z) (``sample_noise``), not
-  the decoder means, which are smoother than the data (2 components per class, seed 2: FD 3.2
-  with the means, 2.5 with draws). Components (and so classes) are drawn systematically, each
-  getting its share of a sample up to one draw: independent draws add the noise of the class
-  shares to the samples' mean features (the same trained models, mean of three sample seeds:
-  3.0 → 2.7, 3.1 → 2.5 on seeds 0 and 1; one draw 3.1 → 2.5 on seed 2). The baseline keeps
+  training. Samples are draws from p(x|z) (``sample_noise``), not the decoder means, which
+  are smoother than the data (2 components per class, seed 2: FD 3.2 with the means, 2.5 with
+  draws). Components (and so classes) are drawn systematically, each getting its share of a
+  sample up to one draw: independent draws add the noise of the class shares to the samples'
+  mean features (the same trained models, mean of three sample seeds: 3.0 → 2.7, 3.1 → 2.5
+  on seeds 0 and 1; one draw 3.1 → 2.5 on seed 2). The baseline keeps
   sklearn's independent draws; drawn systematically it too would be closer (4.0 / 3.0 / 2.4,
   four draws each), which leaves the VAE ahead on seeds 0 and 1 and level on seed 2.
 - **gan** — a class-conditional MLP GAN (projection discriminator) on standardized data when
