@@ -4,9 +4,10 @@ For each dataset (``sklearn:digits``, ``mnist1d``) and seed, with the recipes ``
 --task vae | gan | autoencoder`` prints (nothing tuned here):
 
 - VAE and GAN: the Fréchet distance of the samples (``fd``) against that of a 10-component
-  full-covariance Gaussian mixture fitted to the same training split (``fd_baseline``) and of
-  real training data (``fd_floor``), all measured in the same run against the held-out test
-  split; their ratio (goal: fd / fd_baseline < 1), training time, the VAE's test ELBO;
+  full-covariance Gaussian mixture fitted to the same training split (``fd_baseline``; each
+  the mean of five sample draws or mixture fits, with its standard deviation) and of real
+  training data (``fd_floor``), all measured in the same run against the held-out test split;
+  their ratio (goal: fd / fd_baseline < 1), training time, the VAE's test ELBO;
 - autoencoder + k-means vs PCA + k-means: ARI and NMI against the labels (test split);
 - the doctor on a deliberately collapsed GAN (unconditional, no R1, no spectral norm, no
   minibatch std, no weight average, Adam β₁ = 0.9) and a posterior-collapsed VAE (β = 8): the
