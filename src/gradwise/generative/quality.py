@@ -193,6 +193,11 @@ def _entropy(labels: np.ndarray, k: int) -> float:
     return float(max(-(p * np.log(p)).sum(), 0.0))
 
 
+def _sample_sd(values: list[float]) -> float:
+    """The sample standard deviation (n − 1 in the denominator); 0 for a single value."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def distance_trio(
     space: FeatureSpace,
     sample_sets: list[Any],
@@ -212,9 +217,9 @@ def distance_trio(
     fd, fd_baseline = float(np.mean(fds)), float(np.mean(baselines))
     return {
         "fd": fd,
-        "fd_sd": float(np.std(fds, ddof=1)) if len(fds) > 1 else 0.0,
+        "fd_sd": _sample_sd(fds),
         "fd_baseline": fd_baseline,
-        "fd_baseline_sd": float(np.std(baselines, ddof=1)) if len(baselines) > 1 else 0.0,
+        "fd_baseline_sd": _sample_sd(baselines),
         "fd_floor": frechet_distance(space.features(x_train), test),
         "fd_ratio": fd / fd_baseline if fd_baseline > 0 else float("nan"),
         "fd_draws": len(sample_sets),

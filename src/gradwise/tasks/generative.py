@@ -540,7 +540,6 @@ class GANTask(Generative):
         }
 
     def test_metrics(self, trainer: Trainer, split: TensorSplit) -> dict[str, Any]:
-
         metrics: dict[str, Any] = {
             k: v for k, v in self.evaluate(trainer, split).items() if k != "fd"
         }
