@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
 import pytest
 import torch
+from pydantic import ValidationError
 from sklearn import metrics as skm
 
 from gradwise.config.schema import OptimizerConfig, ScheduleConfig, TrainConfig
 from gradwise.training import LOSSES, OPTIMIZERS, SCHEDULES, LRSchedule, build_optimizer
 from gradwise.training.metrics import classification_metrics, regression_metrics
+
+CPU = torch.device("cpu")
 
 
 def test_cross_entropy_label_smoothing_and_class_weights_match_formula():
@@ -153,6 +157,33 @@ def test_every_optimizer_matches_torch_reference(name):
             (param**2).sum().backward()
             optimizer.step()
     assert torch.allclose(ours_param, ref_param, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "rmsprop", "adagrad"])
+def test_an_adaptive_optimizers_eps_reaches_torch_and_shrinks_small_steps(name):
+    """With |gradient| far below ε the step shrinks by about |g|/ε against the default ε."""
+    start = torch.full((3,), 1e-4)
+    moved = {}
+    for eps in (None, 0.1):
+        param = torch.nn.Parameter(start.clone())
+        optimizer = build_optimizer([param], OptimizerConfig(name=name, lr=0.01, eps=eps), CPU)
+        assert optimizer.defaults["eps"] == (eps if eps is not None else optimizer_default(name))
+        optimizer.zero_grad()
+        (param**2).sum().backward()  # gradient 2e-4
+        optimizer.step()
+        moved[eps] = float((start - param.detach()).abs().max())
+    assert moved[0.1] < moved[None] / 50
+
+
+def optimizer_default(name: str) -> float:
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(name)
+    cls = cls or {"rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}[name]
+    return inspect.signature(cls).parameters["eps"].default
+
+
+def test_eps_on_sgd_is_refused_with_the_key():
+    with pytest.raises(ValidationError, match="eps: sgd has no ε"):
+        OptimizerConfig(name="sgd", eps=1e-3)
 
 
 def test_registries_reject_unknown_names_with_suggestion():

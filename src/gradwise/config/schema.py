@@ -159,9 +159,18 @@ class OptimizerConfig(Section):
     momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9  # sgd and rmsprop
     nesterov: bool = False  # sgd only
     betas: tuple[Probability, Probability] = (0.9, 0.999)  # adam and adamw
+    # adam, adamw, rmsprop, adagrad: the ε in the step's denominator √v + ε; steps shrink where
+    # |gradient| ≲ ε instead of keeping size ≈ lr. None: PyTorch's default
+    eps: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     # discriminative learning rates: layer group k from the head down gets lr · lr_decay^k
     # (layer groups: gradwise.transfer.groups); None: one lr for all
     lr_decay: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+
+    @model_validator(mode="after")
+    def _eps_belongs_to_an_adaptive_optimizer(self) -> OptimizerConfig:
+        if self.eps is not None and self.name == "sgd":
+            raise ValueError("eps: sgd has no ε; it is an option of adam, adamw, rmsprop, adagrad")
+        return self
 
 
 class ScheduleConfig(Section):

@@ -39,6 +39,7 @@ class Recipe:
     hidden: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
     lr: float = 3e-4
+    eps: float | None = None  # Adam's ε; None: PyTorch's default
     schedule: str = "constant"
 
 
@@ -177,6 +178,7 @@ def recipe(request: Any) -> str:
         for key, value in {**defaults.model_dump(exclude={"name"}), **chosen.agent}.items()
         if value is not None or key in chosen.agent
     )
+    optimizer_eps = "" if chosen.eps is None else f", eps: {chosen.eps:g}"
     env_lines = "".join(f"  {key}: {yaml_value(value)}\n" for key, value in env.items())
     return f"""\
 # gradwise experiment: {agent} on {env_id} ({origin}).
@@ -199,7 +201,7 @@ agent:
   activation: {chosen.activation}
 train:
   epochs: {epochs}
-  optimizer: {{name: adam, lr: {chosen.lr:g}}}
+  optimizer: {{name: adam, lr: {chosen.lr:g}{optimizer_eps}}}
   schedule: {{name: {chosen.schedule}}}  # constant | linear (to 0 over training) | cosine | ...
   grad_clip: {defaults.grad_clip:g}                # max global gradient norm
   monitor: eval_return          # the best checkpoint: the best evaluation

@@ -503,14 +503,7 @@ class GANTask(Generative):
     def evaluate(self, trainer: Trainer, split: TensorSplit) -> dict[str, float]:
         """The samples' FD to ``split`` (= ``loss``), how varied they are, and how well D
         tells ``split`` from as many samples."""
-        import torch
-
         from gradwise.generative.building import EVAL_STREAM, stream
-        from gradwise.generative.gan import (
-            discriminator_accuracy,
-            discriminator_loss,
-            generator_loss,
-        )
         from gradwise.generative.quality import class_spread, frechet_distance
 
         module = trainer.module
@@ -518,32 +511,46 @@ class GANTask(Generative):
         module.eval()
         generator = stream(self.seed, EVAL_STREAM, split["x"].device)
         samples, _ = self.sample(module, len(self.data.train), generator)
+        scores = self.discriminator_scores(module, split, generator)
+        module.train(was_training)
+        space = self.feature_space()
+        real_x = split["x"].cpu().numpy()
+        fd = frechet_distance(space.features(samples), space.features(real_x))
+        spread = class_spread(space, samples, real_x)["feature_variance_ratio"]
+        return {"loss": fd, "fd": fd, **scores, "feature_variance_ratio": spread}
+
+    @staticmethod
+    def discriminator_scores(module: Any, split: TensorSplit, generator: Any) -> dict[str, float]:
+        """D's accuracy at telling ``split`` from as many samples (drawn with ``generator``),
+        and both players' losses on them."""
+        import torch
+
+        from gradwise.generative.gan import (
+            discriminator_accuracy,
+            discriminator_loss,
+            generator_loss,
+        )
+
         with torch.inference_mode():
             real = split["x"]
             labels = split["y"] if module.n_classes else None
             fake, fake_labels = module.sample(len(real), generator)
             real_logits = module.discriminator(real, labels)
             fake_logits = module.discriminator(fake, fake_labels)
-        module.train(was_training)
-        space = self.feature_space()
-        real_x = real.cpu().numpy()
-        fd = frechet_distance(space.features(samples), space.features(real_x))
         return {
-            "loss": fd,
-            "fd": fd,
             "discriminator_accuracy": discriminator_accuracy(real_logits, fake_logits).item(),
             "discriminator_loss": discriminator_loss(real_logits, fake_logits).item(),
             "generator_loss": generator_loss(fake_logits).item(),
-            "feature_variance_ratio": class_spread(space, samples, real_x)[
-                "feature_variance_ratio"
-            ],
         }
 
     def test_metrics(self, trainer: Trainer, split: TensorSplit) -> dict[str, Any]:
-        metrics: dict[str, Any] = {
-            k: v for k, v in self.evaluate(trainer, split).items() if k != "fd"
-        }
-        metrics.update(self.quality(trainer.module.eval(), split))
+        """The FD trio of :meth:`quality` (``loss`` = ``fd``) and D's scores on the test split."""
+        from gradwise.generative.building import EVAL_STREAM, stream
+
+        module = trainer.module.eval()
+        generator = stream(self.seed, EVAL_STREAM, split["x"].device)
+        metrics: dict[str, Any] = self.discriminator_scores(module, split, generator)
+        metrics.update(self.quality(module, split))
         metrics["loss"] = metrics["fd"]
         return metrics
 

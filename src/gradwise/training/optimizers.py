@@ -31,10 +31,22 @@ def sgd(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
     )
 
 
+def denominator_eps(cfg: Any) -> dict[str, float]:
+    """``eps`` for the adaptive optimizers when the config sets it (else PyTorch's default)."""
+    return {} if getattr(cfg, "eps", None) is None else {"eps": cfg.eps}
+
+
 @OPTIMIZERS.register("adam")
 def adam(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
+    """Adam (Kingma & Ba, 2015): w ← w − lr·m̂/(√v̂ + ε), m̂ and v̂ the bias-corrected moving
+    averages of the gradient and its square."""
     return torch.optim.Adam(
-        params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=fused or None
+        params,
+        lr=cfg.lr,
+        betas=cfg.betas,
+        weight_decay=cfg.weight_decay,
+        fused=fused or None,
+        **denominator_eps(cfg),
     )
 
 
@@ -42,21 +54,34 @@ def adam(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
 def adamw(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
     """Decoupled weight decay (Loshchilov & Hutter, 2019): w ← w − lr·(adam_step + λ·w)."""
     return torch.optim.AdamW(
-        params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=fused or None
+        params,
+        lr=cfg.lr,
+        betas=cfg.betas,
+        weight_decay=cfg.weight_decay,
+        fused=fused or None,
+        **denominator_eps(cfg),
     )
 
 
 @OPTIMIZERS.register("adagrad")
 def adagrad(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
     return torch.optim.Adagrad(
-        params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None
+        params,
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        fused=fused or None,
+        **denominator_eps(cfg),
     )
 
 
 @OPTIMIZERS.register("rmsprop")
 def rmsprop(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
     return torch.optim.RMSprop(
-        params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        params,
+        lr=cfg.lr,
+        momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay,
+        **denominator_eps(cfg),
     )
 
 
