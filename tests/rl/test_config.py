@@ -20,15 +20,15 @@ from tests.rl.conftest import rl_config
 
 
 @pytest.mark.parametrize(
-    ("env_id", "agent", "lr", "num_envs"),
+    ("env_id", "agent", "lr", "eps", "num_envs"),
     [
-        ("CartPole-v1", "ppo", 2e-3, 8),
-        ("CartPole-v1", "dqn", 2.3e-3, 1),
-        ("Acrobot-v1", "ppo", 3e-4, 16),
+        ("CartPole-v1", "ppo", 2e-3, None, 8),
+        ("CartPole-v1", "dqn", 2.3e-3, 3e-4, 1),
+        ("Acrobot-v1", "ppo", 3e-4, None, 16),
     ],
 )
 def test_init_prints_the_tuned_recipe(
-    capsys, env_id: str, agent: str, lr: float, num_envs: int
+    capsys, env_id: str, agent: str, lr: float, eps: float | None, num_envs: int
 ) -> None:
     assert main(["init", env_id, "--task", "rl", "--agent", agent]) == 0
     text = capsys.readouterr().out
@@ -36,6 +36,7 @@ def test_init_prints_the_tuned_recipe(
     config = load_config(yaml.safe_load(text))
     assert config.task == "rl" and config.env.id == env_id and config.agent.name == agent
     assert config.train.optimizer.lr == lr and config.env.num_envs == num_envs
+    assert config.train.optimizer.eps == eps
     assert config.train.monitor == "eval_return"
     per_epoch = steps_per_iteration(agent, config.env.model_dump(), config.agent.model_dump())
     assert f"{config.train.epochs} epochs = {config.train.epochs * per_epoch} environment" in text
@@ -109,6 +110,11 @@ def test_defaults_come_from_the_agent() -> None:
             "agent.buffer_size: 3 holds no n-step window (agent.n_step × env.num_envs = 3",
         ),
         (rl_config("dqn", agent={"n_step": 0}), "agent.n_step: must be greater than or equal"),
+        (rl_config("dqn", agent={"proximal": -1}), "agent.proximal: must be greater than or equal"),
+        (
+            rl_config(train={"optimizer": {"name": "sgd", "eps": 1e-3}}),
+            "train.optimizer.eps: sgd has no ε; it is an option of adam",
+        ),
         (rl_config(env={"num_envs": 0}), "env.num_envs: must be greater than or equal to 1"),
         (rl_config(model={"kind": "cnn1d"}), "model.kind: task rl builds MLP networks"),
         (rl_config(model={"norm": "batch"}), "model.norm: batch statistics"),

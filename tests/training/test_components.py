@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from pydantic import ValidationError
 from sklearn import metrics as skm
 
 from gradwise.config.schema import OptimizerConfig, ScheduleConfig, TrainConfig
@@ -179,11 +178,6 @@ def optimizer_default(name: str) -> float:
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(name)
     cls = cls or {"rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}[name]
     return inspect.signature(cls).parameters["eps"].default
-
-
-def test_eps_on_sgd_is_refused_with_the_key():
-    with pytest.raises(ValidationError, match="eps: sgd has no ε"):
-        OptimizerConfig(name="sgd", eps=1e-3)
 
 
 def test_registries_reject_unknown_names_with_suggestion():

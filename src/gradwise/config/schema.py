@@ -166,11 +166,14 @@ class OptimizerConfig(Section):
     # (layer groups: gradwise.transfer.groups); None: one lr for all
     lr_decay: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
 
-    @model_validator(mode="after")
-    def _eps_belongs_to_an_adaptive_optimizer(self) -> OptimizerConfig:
-        if self.eps is not None and self.name == "sgd":
-            raise ValueError("eps: sgd has no ε; it is an option of adam, adamw, rmsprop, adagrad")
-        return self
+    @field_validator("eps")
+    @classmethod
+    def _eps_belongs_to_an_adaptive_optimizer(
+        cls, eps: float | None, info: ValidationInfo
+    ) -> float | None:
+        if eps is not None and info.data.get("name") == "sgd":
+            raise ValueError("sgd has no ε; it is an option of adam, adamw, rmsprop, adagrad")
+        return eps
 
 
 class ScheduleConfig(Section):
