@@ -198,36 +198,6 @@ def test_dqn_targets_match_the_definition(double_q: bool) -> None:
         assert targets[i] == pytest.approx(expected, abs=1e-6)
 
 
-def test_the_proximal_term_is_half_c_times_the_squared_distance_to_the_target() -> None:
-    c = 0.5
-    config = gradwise.load_config(rl_config("dqn", agent={"proximal": c}))
-    agent = DQN(config, obs_size=3, n_actions=2, num_envs=1, device=torch.device("cpu"))
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for weight in agent.q.online.parameters():
-            weight.add_(torch.randn(weight.shape, generator=generator))
-    online, target = list(agent.q.online.parameters()), list(agent.q.target.parameters())
-    squared = sum(float((a - b).square().sum()) for a, b in zip(online, target, strict=True))
-    penalty = agent.proximal_penalty()
-    assert float(penalty) == pytest.approx(0.5 * c * squared, rel=1e-5)
-    penalty.backward()  # ∇θ = c·(θ − θ_target); the target network gets none
-    for a, b in zip(online, target, strict=True):
-        assert torch.allclose(a.grad, c * (a - b).detach(), atol=1e-5) and b.grad is None
-    batch = {
-        "obs": torch.randn(4, 3, generator=generator),
-        "actions": torch.tensor([0, 1, 1, 0]),
-        "rewards": torch.randn(4, generator=generator),
-        "next_q": torch.randn(4, 2, generator=generator),
-        "next_obs": torch.randn(4, 3, generator=generator),
-        "terminated": torch.zeros(4),
-        "discounts": torch.full((4,), 0.9),
-    }
-    with_term, _ = agent.update(StepTaker(), batch)
-    agent.settings = agent.settings.model_copy(update={"proximal": 0.0})
-    without, _ = agent.update(StepTaker(), batch)
-    assert float(with_term - without) == pytest.approx(0.5 * c * squared, rel=1e-4)
-
-
 def test_munchausen_targets_match_the_definition() -> None:
     alpha, tau = 0.9, 0.5
     config = gradwise.load_config(

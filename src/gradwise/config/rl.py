@@ -84,9 +84,6 @@ class DQNConfig(Section):
     # and bootstraps from soft values (Vieillard et al., 2020; in place of double_q); 0: off
     munchausen: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     munchausen_temperature: Annotated[float, Field(gt=0.0)] = 0.03  # τ of that policy
-    # DQN Pro's c: the loss adds c/2·‖θ − θ_target‖², holding the online network near its
-    # target between copies (Asadi et al., 2022); 0: off
-    proximal: Annotated[float, Field(ge=0.0)] = 0.0
 
 
 AGENT_CONFIGS: dict[str, type[Section]] = {"ppo": PPOConfig, "dqn": DQNConfig}

@@ -24,14 +24,6 @@ an implicit KL penalty between successive policies that widens the gap between t
 and the others (in place of double Q). With n-step returns the log-policy term is the first
 step's only.
 
-With ``proximal`` = c > 0 (DQN Pro, Asadi et al., 2022, arXiv:2112.05848) the loss adds a
-proximal term on the parameters::
-
-    loss = mean(huber(Q_online(s, a) − y)) + c/2·‖θ − θ_target‖²
-
-which keeps each round of updates close to the network the targets come from: the greedy
-policy changes less between target copies, at the price of slower learning.
-
 The target network follows the online one every ``target_update_interval`` environment steps,
 θ_target ← τ·θ + (1 − τ)·θ_target (τ = 1: a copy), counted as Stable-Baselines3 counts them.
 A time-limit truncation is not a terminal state: its target bootstraps from s'.
@@ -226,15 +218,7 @@ class DQN(Agent):
             targets = self.targets(batch)
         q_values = self.q.online(batch["obs"]).gather(-1, batch["actions"][:, None]).squeeze(-1)
         loss = TD_LOSSES[self.settings.loss](q_values, targets)
-        if self.settings.proximal:
-            loss = loss + self.proximal_penalty()
         return trainer.optimizer_step("main", loss), q_values.detach()
-
-    def proximal_penalty(self) -> torch.Tensor:
-        """c/2·‖θ − θ_target‖² over every parameter (``proximal`` = c)."""
-        pairs = zip(self.q.online.parameters(), self.q.target.parameters(), strict=True)
-        squares = torch.stack([(online - target).square().sum() for online, target in pairs])
-        return 0.5 * self.settings.proximal * squares.sum()
 
     def targets(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """y = r + discount·(1 − terminated)·V(s') (B,) of a minibatch with its
