@@ -72,6 +72,10 @@ def test_set_overrides_parse_numbers_bools_lists(override, key_path, value):
         ({**BASE, "train": {"ema": 1.0}}, "train.ema: must be less than 1"),
         ({**BASE, "task": "clasification"}, "(did you mean 'classification'?)"),
         ({**BASE, "train": {"optimizer": {"name": "adamm"}}}, "(did you mean 'adam'?)"),
+        (
+            {**BASE, "train": {"optimizer": {"name": "sgd", "eps": 1e-3}}},
+            "train.optimizer.eps: sgd has no ε; it is an option of adam",
+        ),
         ({"data": {"source": "x", "valid": 0.5, "test": 0.5}}, "valid + test must leave"),
         ({}, "config: data: missing required key"),
         ({**BASE, "name": "a/b"}, "name: must be a plain folder name"),

@@ -15,6 +15,13 @@ from gradwise.training import LOSSES, OPTIMIZERS, SCHEDULES, LRSchedule, build_o
 from gradwise.training.metrics import classification_metrics, regression_metrics
 
 CPU = torch.device("cpu")
+TORCH_OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+}
 
 
 def test_cross_entropy_label_smoothing_and_class_weights_match_formula():
@@ -137,13 +144,7 @@ def test_every_optimizer_matches_torch_reference(name):
     ours_param = torch.nn.Parameter(torch.randn(5))
     ref_param = torch.nn.Parameter(ours_param.detach().clone())
     ours = build_optimizer([ours_param], cfg, torch.device("cpu"))
-    reference_cls = {
-        "sgd": torch.optim.SGD,
-        "adam": torch.optim.Adam,
-        "adamw": torch.optim.AdamW,
-        "adagrad": torch.optim.Adagrad,
-        "rmsprop": torch.optim.RMSprop,
-    }[name]
+    reference_cls = TORCH_OPTIMIZERS[name]
     kwargs = {"lr": 0.01, "weight_decay": 0.01}
     if name in ("sgd", "rmsprop"):
         kwargs["momentum"] = 0.5
@@ -166,18 +167,13 @@ def test_an_adaptive_optimizers_eps_reaches_torch_and_shrinks_small_steps(name):
     for eps in (None, 0.1):
         param = torch.nn.Parameter(start.clone())
         optimizer = build_optimizer([param], OptimizerConfig(name=name, lr=0.01, eps=eps), CPU)
-        assert optimizer.defaults["eps"] == (eps if eps is not None else optimizer_default(name))
+        default = inspect.signature(TORCH_OPTIMIZERS[name]).parameters["eps"].default
+        assert optimizer.defaults["eps"] == (eps if eps is not None else default)
         optimizer.zero_grad()
         (param**2).sum().backward()  # gradient 2e-4
         optimizer.step()
         moved[eps] = float((start - param.detach()).abs().max())
     assert moved[0.1] < moved[None] / 50
-
-
-def optimizer_default(name: str) -> float:
-    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(name)
-    cls = cls or {"rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}[name]
-    return inspect.signature(cls).parameters["eps"].default
 
 
 def test_registries_reject_unknown_names_with_suggestion():

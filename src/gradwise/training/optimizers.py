@@ -33,7 +33,7 @@ def sgd(params: ParamGroups, cfg: Any, fused: bool) -> torch.optim.Optimizer:
 
 def denominator_eps(cfg: Any) -> dict[str, float]:
     """``eps`` for the adaptive optimizers when the config sets it (else PyTorch's default)."""
-    return {} if getattr(cfg, "eps", None) is None else {"eps": cfg.eps}
+    return {} if cfg.eps is None else {"eps": cfg.eps}
 
 
 @OPTIMIZERS.register("adam")
