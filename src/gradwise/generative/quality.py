@@ -169,14 +169,18 @@ def mixture_baseline(x_train: np.ndarray, n: int, seed: int) -> np.ndarray:
     return samples[rng.permutation(n)].reshape(n, *x_train.shape[1:]).astype(np.float32)
 
 
+def feature_variance_ratio(features: np.ndarray, reference: np.ndarray) -> float:
+    """tr Σ_features / tr Σ_reference of two feature sets (n, d)."""
+    return float(np.trace(np.atleast_2d(np.cov(features, rowvar=False)))) / max(
+        float(np.trace(np.atleast_2d(np.cov(reference, rowvar=False)))), 1e-12
+    )
+
+
 def class_spread(space: FeatureSpace, samples: Any, reference: Any) -> dict[str, float]:
     """How much of the data's variety the samples show: the feature variance ratio
     tr Σ_samples / tr Σ_data and, with a classifier, the entropy of the samples' predicted
     classes over that of the data's (1: as varied as the data; → 0: one mode)."""
-    feats, ref = space.features(samples), space.features(reference)
-    ratio = float(np.trace(np.atleast_2d(np.cov(feats, rowvar=False)))) / max(
-        float(np.trace(np.atleast_2d(np.cov(ref, rowvar=False)))), 1e-12
-    )
+    ratio = feature_variance_ratio(space.features(samples), space.features(reference))
     spread = {"feature_variance_ratio": ratio}
     sample_classes, data_classes = space.classes(samples), space.classes(reference)
     if sample_classes is not None and data_classes is not None:

@@ -504,7 +504,7 @@ class GANTask(Generative):
         """The samples' FD to ``split`` (= ``loss``), how varied they are, and how well D
         tells ``split`` from as many samples."""
         from gradwise.generative.building import EVAL_STREAM, stream
-        from gradwise.generative.quality import class_spread, frechet_distance
+        from gradwise.generative.quality import feature_variance_ratio, frechet_distance
 
         module = trainer.module
         was_training = module.training
@@ -514,9 +514,9 @@ class GANTask(Generative):
         scores = self.discriminator_scores(module, split, generator)
         module.train(was_training)
         space = self.feature_space()
-        real_x = split["x"].cpu().numpy()
-        fd = frechet_distance(space.features(samples), space.features(real_x))
-        spread = class_spread(space, samples, real_x)["feature_variance_ratio"]
+        features, real = space.features(samples), space.features(split["x"].cpu().numpy())
+        fd = frechet_distance(features, real)
+        spread = feature_variance_ratio(features, real)
         return {"loss": fd, "fd": fd, **scores, "feature_variance_ratio": spread}
 
     @staticmethod
