@@ -40,6 +40,8 @@ def test_init_prints_the_tuned_recipe(
     assert config.train.monitor == "eval_return"
     per_epoch = steps_per_iteration(agent, config.env.model_dump(), config.agent.model_dump())
     assert f"{config.train.epochs} epochs = {config.train.epochs * per_epoch} environment" in text
+    idle = re.search(r"double_q: true +# no effect while munchausen > 0", text)
+    assert bool(idle) == bool(getattr(config.agent, "munchausen", 0))  # said where it is idle
 
 
 def test_init_of_an_rl_task_is_torch_free() -> None:

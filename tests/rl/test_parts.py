@@ -13,6 +13,7 @@ from gradwise.errors import CheckpointError
 from gradwise.rl.agents import dqn as dqn_module
 from gradwise.rl.agents.dqn import DQN
 from gradwise.rl.buffers import ReplayBuffer, RolloutBuffer
+from gradwise.rl.collector import Collector
 from gradwise.rl.envs import VectorEnv, env_state, load_env_state, make_env
 from gradwise.rl.evaluation import sustained_from
 from gradwise.rl.normalize import RunningMeanStd
@@ -223,6 +224,38 @@ def test_munchausen_targets_match_the_definition() -> None:
             p * (float(v) - tau * np.log(p)) for p, v in zip(next_policy, next_q[i], strict=True)
         )
         assert next_values[i] == pytest.approx(soft, abs=1e-5)
+
+
+def test_replay_stores_raw_experience_and_normalizes_each_draw_with_current_statistics() -> None:
+    config = gradwise.load_config(
+        rl_config("dqn", env={"normalize_obs": True, "normalize_reward": True})
+    )
+    cpu = torch.device("cpu")
+    collector = Collector(config.env, config.agent.gamma, seed=0, device=cpu)
+    agent = DQN(config, collector.obs_size, collector.n_actions, collector.num_envs, cpu)
+    agent.generator.manual_seed(0)
+    first_mean = collector.obs_norm.stats.mean.copy()
+    agent.collect(collector)
+    agent.collect(collector)
+    buffer = agent.buffer
+    stored = torch.cat([buffer.obs[: buffer.size], buffer.next_obs[: buffer.size]])
+    assert torch.all(buffer.rewards[: buffer.size] == 1.0)  # CartPole's raw reward
+    assert torch.allclose(collector.obs, collector.normalize(collector.raw_obs.numpy()))
+    scaling = collector.replay_scaling()
+    assert not np.allclose(collector.obs_norm.stats.mean, first_mean)  # statistics moved on
+    assert scaling.reward_scale == pytest.approx(collector.reward_norm.scale()) != 1.0
+    expected = torch.as_tensor(collector.obs_norm(stored.numpy()))  # today's statistics
+    assert torch.allclose(scaling.observations(stored), expected, atol=1e-5)
+    seen: dict[str, list[torch.Tensor]] = {"online": [], "target": []}
+    for name in seen:
+        getattr(agent.q, name).register_forward_pre_hook(
+            lambda module, args, name=name: seen[name].append(args[0].detach())
+        )
+    list(agent.updates(StepTaker(), scaling))
+    for name, inputs in seen.items():  # every row a network saw is a stored row, normalized now
+        exact = "donot_use_mm_for_euclid_dist"
+        distance = torch.cdist(torch.cat(inputs), expected, compute_mode=exact).min(1).values
+        assert float(distance.max()) < 1e-4, name
 
 
 def test_environment_snapshot_continues_exactly() -> None:

@@ -36,7 +36,10 @@ def without_timings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ("agent", "sections"),
     [
         ("ppo", {"env": {"normalize_obs": True, "normalize_reward": True}}),
-        ("dqn", {"env": {"max_episode_steps": 40}}),  # time limits cut episodes mid-buffer
+        (  # time limits cut episodes mid-buffer; the replay stores them raw
+            "dqn",
+            {"env": {"max_episode_steps": 40, "normalize_obs": True, "normalize_reward": True}},
+        ),
         ("dqn", {"agent": {"munchausen": 0.9}}),
     ],
 )

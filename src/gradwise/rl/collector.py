@@ -13,7 +13,12 @@ import numpy as np
 import torch
 
 from gradwise.rl.envs import VectorEnv, make_env, reward_threshold, spaces_of
-from gradwise.rl.normalize import ObservationNormalizer, RewardNormalizer
+from gradwise.rl.normalize import (
+    EPSILON,
+    ObservationNormalizer,
+    ReplayScaling,
+    RewardNormalizer,
+)
 
 RECENT_EPISODES = 100  # episode_return / episode_length: means over this many latest episodes
 
@@ -22,13 +27,16 @@ RECENT_EPISODES = 100  # episode_return / episode_length: means over this many l
 class Step:
     """One vector step as tensors: the (normalized) rewards (N,), terminated and truncated
     (N,) as floats, the next observations (N, D) — a new episode's first where one ended — and
-    the true next observations (N, D) (the finished episode's last)."""
+    the true next observations (N, D) (the finished episode's last); the rewards and true next
+    observations also as the environments gave them (the same tensors without normalization)."""
 
     rewards: torch.Tensor
     terminated: torch.Tensor
     truncated: torch.Tensor
     next_obs: torch.Tensor
     final_obs: torch.Tensor
+    raw_rewards: torch.Tensor
+    raw_final_obs: torch.Tensor
 
 
 class Collector:
@@ -48,6 +56,7 @@ class Collector:
             env_config.num_envs, gamma, env_config.clip_reward, env_config.normalize_reward
         )
         self.obs = self.tensor(self.obs_norm(self.venv.obs, update=True))
+        self.raw_obs = self.raw(self.venv.obs)  # as the environments gave them
         self.env_steps = 0
         self.episodes = 0
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
@@ -60,6 +69,10 @@ class Collector:
     def tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
 
+    def raw(self, obs: np.ndarray) -> torch.Tensor:
+        """Raw observations as a tensor (the normalized ones where nothing is normalized)."""
+        return self.tensor(obs) if self.obs_norm.enabled else self.obs
+
     def step(self, actions: torch.Tensor) -> Step:
         """Step every environment with ``actions`` (N,); ``self.obs`` becomes the next
         observations."""
@@ -70,16 +83,33 @@ class Collector:
             self.recent_returns.append(episode_return)
             self.recent_lengths.append(length)
             self.episodes += 1
-        rewards = self.reward_norm(rewards, dones)
+        scaled = self.tensor(self.reward_norm(rewards, dones))
         self.obs = self.tensor(self.obs_norm(next_obs, update=True))
-        final = self.tensor(self.obs_norm(final_obs)) if dones.any() else self.obs
+        self.raw_obs = self.raw(next_obs)
+        ended = dones.any()
+        final = self.tensor(self.obs_norm(final_obs)) if ended else self.obs
+        if not self.obs_norm.enabled:
+            raw_final = final
+        else:
+            raw_final = self.tensor(final_obs) if ended else self.raw_obs
         return Step(
-            self.tensor(rewards),
+            scaled,
             self.tensor(terminated),
             self.tensor(truncated),
             self.obs,
             final,
+            self.tensor(rewards) if self.reward_norm.enabled else scaled,
+            raw_final,
         )
+
+    def replay_scaling(self) -> ReplayScaling:
+        """The normalization of now, for experience a replay buffer stored raw."""
+        obs_norm = self.obs_norm
+        mean = std = None
+        if obs_norm.enabled:
+            mean = self.tensor(obs_norm.stats.mean)
+            std = self.tensor(np.sqrt(obs_norm.stats.var + EPSILON))
+        return ReplayScaling(mean, std, obs_norm.clip, self.reward_norm.scale())
 
     def normalize(self, obs: np.ndarray) -> torch.Tensor:
         """Observations as the agent sees them, with frozen statistics (evaluation, play)."""
@@ -119,6 +149,7 @@ class Collector:
         self.recent_lengths.clear()
         self.recent_lengths.extend(state["recent_lengths"])
         self.obs = self.tensor(self.obs_norm(self.venv.obs))
+        self.raw_obs = self.raw(self.venv.obs)
 
 
 def make_eval_envs(env_config: Any, count: int) -> list[Any]:

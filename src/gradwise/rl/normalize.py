@@ -10,10 +10,17 @@ and variance ``σ²_b`` joining ``n`` values with mean ``μ`` and variance ``σ�
 Observations become ``clip((o − μ) / √(σ² + ε), ±c)``. Rewards are divided by the standard
 deviation of the discounted return ``R_t = γ·R_{t−1} + r_t`` (reset at episode ends), not
 centred, so their sign — what the agent optimizes — is kept.
+
+A replay buffer keeps experience for the whole of training, so it stores it raw and
+:class:`ReplayScaling` normalizes every draw with the statistics of the moment it is drawn (as
+Stable-Baselines3's replay buffer does): transitions stored early, normalized with the first
+thousand steps' statistics, would otherwise mean something else to the network than the same
+observations seen now.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,6 +58,23 @@ class RunningMeanStd:
         self.mean = state["mean"].numpy().copy()
         self.var = state["var"].numpy().copy()
         self.count = state["count"]
+
+
+@dataclass(frozen=True)
+class ReplayScaling:
+    """The current normalization as tensor operations on raw replayed experience: observations
+    ``clip((o − μ) / σ, ±clip)`` (as they are when ``mean`` is None), rewards — n-step sums
+    among them, scaled as a whole and not clipped — times ``reward_scale``."""
+
+    mean: torch.Tensor | None = None
+    std: torch.Tensor | None = None
+    clip: float = 10.0
+    reward_scale: float = 1.0
+
+    def observations(self, obs: torch.Tensor) -> torch.Tensor:
+        if self.mean is None or self.std is None:
+            return obs
+        return ((obs - self.mean) / self.std).clamp(-self.clip, self.clip)
 
 
 class ObservationNormalizer:
@@ -92,7 +116,11 @@ class RewardNormalizer:
         self.returns = self.returns * self.gamma + rewards
         self.stats.update(self.returns)
         self.returns[dones] = 0.0
-        return np.clip(rewards / np.sqrt(self.stats.var + EPSILON), -self.clip, self.clip)
+        return np.clip(rewards * self.scale(), -self.clip, self.clip)
+
+    def scale(self) -> float:
+        """1 / √(Var[R] + ε), the current factor on rewards (1 when disabled)."""
+        return float(1.0 / np.sqrt(self.stats.var + EPSILON)) if self.enabled else 1.0
 
     def state_dict(self) -> dict[str, Any]:
         return {"stats": self.stats.state_dict(), "returns": torch.from_numpy(self.returns.copy())}

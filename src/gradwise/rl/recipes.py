@@ -139,6 +139,13 @@ def yaml_value(value: Any) -> str:
     return str(value)
 
 
+def idle_note(key: str, settings: dict[str, Any]) -> str:
+    """A comment for a key that the other settings leave without effect."""
+    if key == "double_q" and settings.get("munchausen"):
+        return "  # no effect while munchausen > 0: its targets replace double Q"
+    return ""
+
+
 def check_env_id(env_id: str) -> None:
     """An unknown id is refused (with a did-you-mean) when Gymnasium is installed."""
     try:
@@ -179,9 +186,10 @@ def recipe(request: Any) -> str:
     )
     other = "dqn" if agent == "ppo" else "ppo"
     defaults = AGENT_CONFIGS[agent]()
+    settings = {**defaults.model_dump(exclude={"name"}), **chosen.agent}
     agent_lines = "".join(
-        f"  {key}: {yaml_value(value)}\n"
-        for key, value in {**defaults.model_dump(exclude={"name"}), **chosen.agent}.items()
+        f"  {key}: {yaml_value(value)}{idle_note(key, settings)}\n"
+        for key, value in settings.items()
         if value is not None or key in chosen.agent
     )
     optimizer_eps = "" if chosen.eps is None else f", eps: {chosen.eps:g}"

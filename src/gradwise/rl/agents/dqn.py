@@ -26,7 +26,10 @@ step's only.
 
 The target network follows the online one every ``target_update_interval`` environment steps,
 θ_target ← τ·θ + (1 − τ)·θ_target (τ = 1: a copy), counted as Stable-Baselines3 counts them.
-A time-limit truncation is not a terminal state: its target bootstraps from s'.
+A time-limit truncation is not a terminal state: its target bootstraps from s'. With
+``env.normalize_obs`` or ``normalize_reward`` the replay buffer holds raw observations and
+rewards, normalized as they are drawn with the running statistics of that moment
+(:class:`~gradwise.rl.normalize.ReplayScaling`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import torch.nn.functional as F
 from gradwise.rl.agents.base import AGENTS, Agent
 from gradwise.rl.buffers import ReplayBuffer
 from gradwise.rl.networks import QNetworks
+from gradwise.rl.normalize import ReplayScaling
 
 if TYPE_CHECKING:
     from gradwise.rl.collector import Collector
@@ -96,7 +100,7 @@ class DQN(Agent):
         epsilon = self.epsilon(collector.env_steps)
         for _ in range(self.vector_steps):
             epsilon = self.epsilon(collector.env_steps)
-            obs = collector.obs
+            obs, raw_obs = collector.obs, collector.raw_obs
             explore = torch.rand(n, generator=self.generator, device=obs.device) < epsilon
             exploring = int(explore.sum())
             if exploring == n:  # no environment needs the greedy pass
@@ -108,7 +112,9 @@ class DQN(Agent):
             before = collector.env_steps
             step = collector.step(actions)
             dones = torch.maximum(step.terminated, step.truncated)
-            self.buffer.add(obs, actions, step.rewards, step.final_obs, step.terminated, dones)
+            self.buffer.add(  # raw: each draw is normalized with the statistics of its moment
+                raw_obs, actions, step.raw_rewards, step.raw_final_obs, step.terminated, dones
+            )
             interval = settings.target_update_interval
             if collector.env_steps // interval > before // interval:
                 self.update_target()
@@ -145,7 +151,7 @@ class DQN(Agent):
             epsilon = self.collect(collector)
             if not self.ready(collector.env_steps):
                 continue
-            for loss, q_values in self.updates(trainer):
+            for loss, q_values in self.updates(trainer, collector.replay_scaling()):
                 totals["loss"] = totals["loss"] + loss
                 totals["q_mean"] = totals["q_mean"] + q_values.mean()
                 q_abs_max = torch.maximum(q_abs_max, q_values.abs().max())
@@ -153,9 +159,11 @@ class DQN(Agent):
         means = {name: total / max(1, updates) for name, total in totals.items()}
         return {**means, "q_abs_max": q_abs_max, "epsilon": torch.tensor(epsilon, device=device)}
 
-    def updates(self, trainer: Trainer) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """``gradient_steps`` gradient steps on replayed minibatches; yields each step's loss and
-        Q(s, a) values (B,).
+    def updates(
+        self, trainer: Trainer, scaling: ReplayScaling | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``gradient_steps`` gradient steps on replayed minibatches, normalized by ``scaling``
+        (None: as stored); yields each step's loss and Q(s, a) values (B,).
 
         Neither the buffer nor the target network changes between these steps, so their
         minibatches are drawn together (at most ``BLOCK_TRANSITIONS`` transitions or
@@ -164,6 +172,7 @@ class DQN(Agent):
         repeat a state.
         """
         settings = self.settings
+        scaling = scaling or ReplayScaling()
         size = settings.batch_size
         rows = min(BLOCK_TRANSITIONS, BLOCK_VALUES // self.buffer.obs.shape[1])
         per_block = max(1, rows // size)
@@ -175,17 +184,25 @@ class DQN(Agent):
             with torch.no_grad():
                 slots, next_slots = block.pop("slots"), block.pop("next_slots")
                 wanted = slots if settings.munchausen else None  # Q(s): Munchausen's only
-                q, next_q = self.target_values(wanted, next_slots, block["next_obs"])
+                q, next_q = self.target_values(wanted, next_slots, block["next_obs"], scaling)
+                for key in ("obs", "next_obs"):
+                    block[key] = scaling.observations(block[key])
+                block["rewards"] = block["rewards"] * scaling.reward_scale
                 block["rewards"], block["next_q"] = self.bootstrap(block, q, next_q)
             minibatches = zip(*(tensor.split(size) for tensor in block.values()), strict=True)
             for parts in minibatches:
                 yield self.update(trainer, dict(zip(block, parts, strict=True)))
 
     def target_values(
-        self, slots: torch.Tensor | None, next_slots: torch.Tensor, next_obs: torch.Tensor
+        self,
+        slots: torch.Tensor | None,
+        next_slots: torch.Tensor,
+        next_obs: torch.Tensor,
+        scaling: ReplayScaling | None = None,
     ) -> tuple[torch.Tensor | None, torch.Tensor]:
         """Q_target (B, A) of the replayed states at ``slots`` (None: not wanted) and of the
-        next states ``next_obs`` (B, D), drawn from ``next_slots``, one pass per distinct state.
+        next states ``next_obs`` (B, D, as stored), drawn from ``next_slots``, one pass per
+        distinct state, normalized by ``scaling``.
 
         Within an episode a next state is also the state of its environment's following step,
         ``width`` slots on: where that slot holds the same observation it is read from there,
@@ -203,6 +220,8 @@ class DQN(Agent):
         rows = distinct % capacity
         from_next = (distinct >= capacity)[:, None]
         states = torch.where(from_next, buffer.next_obs[rows], buffer.obs[rows])
+        if scaling is not None:
+            states = scaling.observations(states)
         parts = states.split(FORWARD_ROWS)
         values = torch.cat([self.q.target(part) for part in parts])[position]
         if slots is None:
