@@ -56,7 +56,7 @@ class Collector:
             env_config.num_envs, gamma, env_config.clip_reward, env_config.normalize_reward
         )
         self.obs = self.tensor(self.obs_norm(self.venv.obs, update=True))
-        self.raw_obs = self.raw(self.venv.obs)  # as the environments gave them
+        self.raw_obs = self.raw(self.venv.obs, self.obs)  # as the environments gave them
         self.env_steps = 0
         self.episodes = 0
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
@@ -69,9 +69,10 @@ class Collector:
     def tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device)
 
-    def raw(self, obs: np.ndarray) -> torch.Tensor:
-        """Raw observations as a tensor (the normalized ones where nothing is normalized)."""
-        return self.tensor(obs) if self.obs_norm.enabled else self.obs
+    def raw(self, obs: np.ndarray, normalized: torch.Tensor) -> torch.Tensor:
+        """Raw observations as a tensor (their ``normalized`` tensor where nothing is
+        normalized)."""
+        return self.tensor(obs) if self.obs_norm.enabled else normalized
 
     def step(self, actions: torch.Tensor) -> Step:
         """Step every environment with ``actions`` (N,); ``self.obs`` becomes the next
@@ -85,13 +86,10 @@ class Collector:
             self.episodes += 1
         scaled = self.tensor(self.reward_norm(rewards, dones))
         self.obs = self.tensor(self.obs_norm(next_obs, update=True))
-        self.raw_obs = self.raw(next_obs)
+        self.raw_obs = self.raw(next_obs, self.obs)
         ended = dones.any()
         final = self.tensor(self.obs_norm(final_obs)) if ended else self.obs
-        if not self.obs_norm.enabled:
-            raw_final = final
-        else:
-            raw_final = self.tensor(final_obs) if ended else self.raw_obs
+        raw_final = self.raw(final_obs, final) if ended else self.raw_obs
         return Step(
             scaled,
             self.tensor(terminated),
@@ -149,7 +147,7 @@ class Collector:
         self.recent_lengths.clear()
         self.recent_lengths.extend(state["recent_lengths"])
         self.obs = self.tensor(self.obs_norm(self.venv.obs))
-        self.raw_obs = self.raw(self.venv.obs)
+        self.raw_obs = self.raw(self.venv.obs, self.obs)
 
 
 def make_eval_envs(env_config: Any, count: int) -> list[Any]:

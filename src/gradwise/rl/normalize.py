@@ -77,6 +77,9 @@ class ReplayScaling:
         return ((obs - self.mean) / self.std).clamp(-self.clip, self.clip)
 
 
+AS_STORED = ReplayScaling()  # no normalization
+
+
 class ObservationNormalizer:
     """``clip((o − μ) / √(σ² + ε), ±clip)``; statistics update only while training."""
 

@@ -44,7 +44,7 @@ import torch.nn.functional as F
 from gradwise.rl.agents.base import AGENTS, Agent
 from gradwise.rl.buffers import ReplayBuffer
 from gradwise.rl.networks import QNetworks
-from gradwise.rl.normalize import ReplayScaling
+from gradwise.rl.normalize import AS_STORED, ReplayScaling
 
 if TYPE_CHECKING:
     from gradwise.rl.collector import Collector
@@ -160,10 +160,10 @@ class DQN(Agent):
         return {**means, "q_abs_max": q_abs_max, "epsilon": torch.tensor(epsilon, device=device)}
 
     def updates(
-        self, trainer: Trainer, scaling: ReplayScaling | None = None
+        self, trainer: Trainer, scaling: ReplayScaling = AS_STORED
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """``gradient_steps`` gradient steps on replayed minibatches, normalized by ``scaling``
-        (None: as stored); yields each step's loss and Q(s, a) values (B,).
+        """``gradient_steps`` gradient steps on replayed minibatches, normalized by ``scaling``;
+        yields each step's loss and Q(s, a) values (B,).
 
         Neither the buffer nor the target network changes between these steps, so their
         minibatches are drawn together (at most ``BLOCK_TRANSITIONS`` transitions or
@@ -172,7 +172,6 @@ class DQN(Agent):
         repeat a state.
         """
         settings = self.settings
-        scaling = scaling or ReplayScaling()
         size = settings.batch_size
         rows = min(BLOCK_TRANSITIONS, BLOCK_VALUES // self.buffer.obs.shape[1])
         per_block = max(1, rows // size)
@@ -198,7 +197,7 @@ class DQN(Agent):
         slots: torch.Tensor | None,
         next_slots: torch.Tensor,
         next_obs: torch.Tensor,
-        scaling: ReplayScaling | None = None,
+        scaling: ReplayScaling = AS_STORED,
     ) -> tuple[torch.Tensor | None, torch.Tensor]:
         """Q_target (B, A) of the replayed states at ``slots`` (None: not wanted) and of the
         next states ``next_obs`` (B, D, as stored), drawn from ``next_slots``, one pass per
@@ -220,9 +219,7 @@ class DQN(Agent):
         rows = distinct % capacity
         from_next = (distinct >= capacity)[:, None]
         states = torch.where(from_next, buffer.next_obs[rows], buffer.obs[rows])
-        if scaling is not None:
-            states = scaling.observations(states)
-        parts = states.split(FORWARD_ROWS)
+        parts = scaling.observations(states).split(FORWARD_ROWS)
         values = torch.cat([self.q.target(part) for part in parts])[position]
         if slots is None:
             return None, values
