@@ -153,3 +153,18 @@ def test_nan_rewards_stop_the_run_at_the_step(tmp_path: Path) -> None:
         gradwise.train(config, out=tmp_path)
     summary = json.loads((caught.value.run_dir / "summary.json").read_text())
     assert summary["status"] == "failed" and "non-finite" in summary["error"]
+
+
+@pytest.mark.parametrize(("eps", "expected"), [(None, 1e-5), (1e-3, 1e-3)])
+def test_ppo_adam_eps_defaults_to_the_agents_and_yields_to_the_config(
+    tmp_path, eps: float | None, expected: float
+) -> None:
+    class Grab(Callback):
+        def on_fit_end(self, trainer, logs) -> None:
+            self.eps = [group["eps"] for group in trainer.optimizers["main"].param_groups]
+
+    grab = Grab()
+    optimizer = {"name": "adam", "lr": 3e-4, "eps": eps}
+    config = rl_config("ppo", train={"epochs": 1, "optimizer": optimizer})
+    gradwise.train(config, out=tmp_path, callbacks=[grab])
+    assert grab.eps and all(value == expected for value in grab.eps)

@@ -49,6 +49,7 @@ AGENT_STREAM = 2  # the agent's random stream (stream_seed(seed, 2))
 ENV_STREAM = 3  # environment seeds
 EVAL_STREAM = 4  # evaluation episodes' seeds
 TEST_STREAM = 5  # the final test episodes' seeds
+ADAMS = ("adam", "adamw")  # the optimizers an agent's adam_eps applies to
 
 
 @TASKS.register("rl")
@@ -176,10 +177,10 @@ class ReinforcementLearning(Paradigm):
         )
         agent.generator.manual_seed(stream_seed(config.seed, AGENT_STREAM))
         self.agent = agent
-        optimizer = build_optimizer(agent.trained_parameters(), config.train.optimizer, device)
-        if agent.adam_eps is not None and config.train.optimizer.name in ("adam", "adamw"):
-            for group in optimizer.param_groups:
-                group["eps"] = agent.adam_eps
+        settings = config.train.optimizer
+        if settings.eps is None and agent.adam_eps is not None and settings.name in ADAMS:
+            settings = settings.model_copy(update={"eps": agent.adam_eps})  # the agent's default
+        optimizer = build_optimizer(agent.trained_parameters(), settings, device)
         per_epoch = agent.updates_per_iteration()
         total = per_epoch * config.train.epochs
         schedule = LRSchedule(optimizer, config.train.schedule, per_epoch, total)
