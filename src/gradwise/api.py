@@ -44,6 +44,7 @@ from gradwise.runs import (
 )
 from gradwise.signals import sigterm_interrupts
 from gradwise.tasks import TASKS
+from gradwise.tasks.multitask import MultiTask
 from gradwise.training import distributed
 from gradwise.training.batching import steps_per_epoch
 from gradwise.training.callbacks import (
@@ -480,9 +481,12 @@ class Run:
         return self.preprocessor
 
     @property
-    def classes(self) -> list[Any] | None:
-        """The class labels, in the column order of :meth:`predict_proba`; None for runs that
-        predict no classes (regression, autoencoders, ...)."""
+    def classes(self) -> list[Any] | dict[str, list[Any]] | None:
+        """The class labels, in the column order of :meth:`predict_proba` (a multi-target run:
+        target → labels, for each classification target); None for runs that predict no
+        classes (regression, autoencoders, ...)."""
+        if isinstance(self.task, MultiTask):
+            return self.task.class_labels or None
         if self.preprocessor is None or not self.task.predicts_classes:
             return None
         return self.preprocessor.classes
@@ -535,10 +539,13 @@ class Run:
         column per target."""
         return self._need_preprocessor().decode_predictions(self.outputs(x).numpy())
 
-    def predict_proba(self, x: Any) -> np.ndarray:
-        """Class probabilities ``(N, K)``, columns in the order of :attr:`classes`."""
+    def predict_proba(self, x: Any) -> np.ndarray | dict[str, np.ndarray]:
+        """Class probabilities ``(N, K)``, columns in the order of :attr:`classes`; a
+        multi-target run: target → ``(N, K_t)``, for each classification target."""
+        if isinstance(self.task, MultiTask) and self.task.class_labels:
+            return self.task.class_probabilities(self.outputs(x))
         if not self.task.predicts_classes:
-            raise CheckpointError(f"{self.path}: predict_proba needs a classification run")
+            raise CheckpointError(f"{self.path}: predict_proba needs a classification target")
         return self.task.probabilities(self.outputs(x)).numpy()
 
     def doctor(self, write: bool = True) -> list[Any]:

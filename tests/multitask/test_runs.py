@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 
 import gradwise
 from gradwise.cli.main import main
+from gradwise.errors import CheckpointError
 from gradwise.report import write_report
 from tests.multitask.conftest import multitask_config
 
@@ -125,6 +126,19 @@ def test_predict_writes_a_column_per_target_and_class_probabilities(
     assert frame["prediction_cut"].tolist() == [["Fair", "Good", "Ideal"][k] for k in winner]
 
 
+def test_predict_proba_gives_each_classification_target_its_probabilities(
+    fixed, diamonds_csv: Path
+):
+    run, _ = fixed
+    rows = pd.read_csv(diamonds_csv).head(5).drop(columns=["price", "cut"])
+    assert run.classes == {"cut": ["Fair", "Good", "Ideal"]}
+    proba = run.predict_proba(rows)
+    assert list(proba) == ["cut"] and proba["cut"].shape == (5, 3)
+    assert proba["cut"].sum(axis=1) == pytest.approx(1.0, abs=1e-6)
+    labels = [run.classes["cut"][k] for k in proba["cut"].argmax(axis=1)]
+    assert labels == run.predict(rows)["cut"].tolist()
+
+
 def test_learned_weights_are_logged_each_epoch_and_kept_in_the_checkpoint(learned):
     run, _ = learned
     lines = run.metrics
@@ -194,3 +208,6 @@ def test_two_value_targets_train_and_evaluate_from_disk(diamonds_csv: Path, tmp_
     for name in ("price_rmse", "depth_rmse", "depth_r2"):
         assert measured[name] == pytest.approx(run.summary["test"][name], rel=1e-4)
     assert run.summary["targets"] == {"price": "values", "depth": "values"}
+    assert run.classes is None
+    with pytest.raises(CheckpointError, match="predict_proba needs a classification"):
+        run.predict_proba(pd.read_csv(diamonds_csv).head(2))

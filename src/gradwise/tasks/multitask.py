@@ -383,10 +383,23 @@ class MultiTask(Paradigm):
 
         decoded = preprocessor.decode_predictions(np.asarray(outputs))
         frame = pd.DataFrame({f"prediction_{name}": decoded[name] for name in decoded.columns})
-        blocks = torch.as_tensor(outputs).float().split(self.widths, dim=-1)
-        for target, block in zip(self.targets, blocks, strict=True):
-            if target.kind == "labels":
-                probabilities = target.task.probabilities(block).numpy()
-                for k, label in enumerate(target.task.class_labels):
-                    frame[f"proba_{target.name}_{label}"] = probabilities[:, k].astype(np.float64)
+        labels = self.class_labels
+        for name, probabilities in self.class_probabilities(torch.as_tensor(outputs)).items():
+            for k, label in enumerate(labels[name]):
+                frame[f"proba_{name}_{label}"] = probabilities[:, k].astype(np.float64)
         return frame
+
+    @property
+    def class_labels(self) -> dict[str, list[Any]]:
+        """Each classification target's class labels, in the order of its probabilities."""
+        return {t.name: t.task.class_labels for t in self.targets if t.kind == "labels"}
+
+    def class_probabilities(self, outputs: torch.Tensor) -> dict[str, np.ndarray]:
+        """Each classification target's class probabilities (N, K_t) from model ``outputs``
+        (N, out)."""
+        blocks = outputs.float().split(self.widths, dim=-1)
+        return {
+            target.name: target.task.probabilities(block).numpy()
+            for target, block in zip(self.targets, blocks, strict=True)
+            if target.kind == "labels"
+        }
