@@ -15,6 +15,7 @@ from sklearn.mixture import GaussianMixture
 import gradwise
 from gradwise.config.models import MLPConfig
 from gradwise.config.templates import starting_config
+from gradwise.errors import ConfigError
 from gradwise.generative.building import LATENT_REG, latent_prior
 from gradwise.generative.draws import systematic_draw
 from gradwise.generative.sampling import draw_samples
@@ -130,3 +131,17 @@ def test_a_gan_recipe_counts_generator_steps_when_the_rows_are_known(unlabelled_
     assert recipe("mnist1d", "gan").train.epochs == 70  # 5000 rows: 55 steps an epoch
     assert recipe(str(unlabelled_csv), "gan").train.epochs == 100  # rows unknown to init
     assert recipe("mnist1d", "vae").train.epochs == 80
+
+
+@pytest.mark.parametrize("task", ["vae", "gan", "autoencoder", None])
+def test_init_refuses_a_dataset_name_that_would_not_train_and_names_the_one_meant(task):
+    with pytest.raises(
+        ConfigError, match=r"unknown dataset 'digits' \(did you mean 'sklearn:digits'"
+    ):
+        starting_config("digits", task=task)
+
+
+def test_the_recipe_header_reads_as_english():
+    assert starting_config("sklearn:digits", task="autoencoder").startswith(
+        "# gradwise experiment: an autoencoder of sklearn:digits."
+    )

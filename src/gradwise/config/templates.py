@@ -157,6 +157,21 @@ class DataFacts:
     rows: int | None = None  # a table's rows, when init read its target column
 
 
+def check_dataset_name(dataset: str) -> None:
+    """A built-in name, a ``prefix:name`` source or a file path; else ConfigError with the
+    name meant (``digits`` → ``sklearn:digits``)."""
+    from gradwise.data.catalog import BUILTIN_DATASETS
+    from gradwise.data.sources import suggest_source
+
+    known = any(d["name"] == dataset for d in BUILTIN_DATASETS)
+    is_path = ":" not in dataset and ("." in dataset or Path(dataset).exists())
+    if not known and ":" not in dataset and not is_path:
+        raise ConfigError(
+            f"init: unknown dataset '{dataset}'{suggest_source(dataset)}; "
+            "give a built-in name (see `gradwise datasets`) or a file path"
+        )
+
+
 def starting_config(
     dataset: str,
     model: str | None = None,
@@ -177,20 +192,16 @@ def starting_config(
                 f"init --task: unknown task '{task}'{did_you_mean(task, TASKS.names())}; "
                 f"choose from: {', '.join(TASKS.names())}"
             )
+        if TASKS.get(task).needs_data:  # else an environment id, which the recipe checks
+            check_dataset_name(dataset)
         recipe = TASKS.get(task).starting_config(InitRequest(dataset, model, target, agent))
         if recipe is not None:
             return recipe
     if agent is not None:
         raise ConfigError("init --agent: only for a task with agents (e.g. --task rl)")
 
+    check_dataset_name(dataset)
     info = next((d for d in BUILTIN_DATASETS if d["name"] == dataset), None)
-    is_path = ":" not in dataset and ("." in dataset or Path(dataset).exists())
-    if info is None and ":" not in dataset and not is_path:
-        names = [d["name"] for d in BUILTIN_DATASETS]
-        raise ConfigError(
-            f"init: unknown dataset '{dataset}'{did_you_mean(dataset, names)}; "
-            "give a built-in name (see `gradwise datasets`) or a file path"
-        )
     if model is not None and model not in MODEL_CONFIGS:
         raise ConfigError(
             f"init --model: unknown model '{model}'"

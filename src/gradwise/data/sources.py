@@ -40,14 +40,14 @@ def read_source(data: DataConfig, seed: int = 0) -> RawData:
         return files.read_image_folder(Path(ref.name), options)
     if ref.form == "unknown_name":
         raise DataError(
-            f"data.source: unknown built-in dataset '{ref.name}'{_suggest(ref.name)}; expected "
-            f"{' or '.join(BUILTINS)}, sklearn:NAME, rdata:PACKAGE/NAME, synthetic:NAME, "
+            f"data.source: unknown built-in dataset '{ref.name}'{suggest_source(ref.name)}; "
+            f"expected {' or '.join(BUILTINS)}, sklearn:NAME, rdata:PACKAGE/NAME, synthetic:NAME, "
             "a .csv/.parquet/.npz file or an image folder"
         )
     raise files.unknown_extension(Path(ref.name))
 
 
-def _suggest(name: str) -> str:
+def suggest_source(name: str) -> str:
     """Did-you-mean over built-in names, also finding ``iris`` as ``sklearn:iris``."""
     for prefix, names in (("sklearn", builtin.SKLEARN_SETS), ("synthetic", synthetic.GENERATORS)):
         if name.lower() in names:
