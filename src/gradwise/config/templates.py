@@ -186,21 +186,20 @@ def starting_config(
     from gradwise.tasks import TASKS, InitRequest, task_for_targets
     from gradwise.tasks.checks import MODEL_FOR_INPUTS, model_shape_note
 
+    if task is not None and task not in TASKS:
+        raise ConfigError(
+            f"init --task: unknown task '{task}'{did_you_mean(task, TASKS.names())}; "
+            f"choose from: {', '.join(TASKS.names())}"
+        )
+    if task is None or TASKS.get(task).needs_data:  # else an environment id: its recipe checks it
+        check_dataset_name(dataset)
     if task is not None:
-        if task not in TASKS:
-            raise ConfigError(
-                f"init --task: unknown task '{task}'{did_you_mean(task, TASKS.names())}; "
-                f"choose from: {', '.join(TASKS.names())}"
-            )
-        if TASKS.get(task).needs_data:  # else an environment id, which the recipe checks
-            check_dataset_name(dataset)
         recipe = TASKS.get(task).starting_config(InitRequest(dataset, model, target, agent))
         if recipe is not None:
             return recipe
     if agent is not None:
         raise ConfigError("init --agent: only for a task with agents (e.g. --task rl)")
 
-    check_dataset_name(dataset)
     info = next((d for d in BUILTIN_DATASETS if d["name"] == dataset), None)
     if model is not None and model not in MODEL_CONFIGS:
         raise ConfigError(

@@ -13,10 +13,10 @@ Each choice below was measured, not assumed:
   class (``prior: class_mixture``): one 20-component mixture of all codes put components
   between classes (3 seeds: FD 3.7 / 4.4 / 5.1 [4.1 / 3.5 / 2.8]); the recipe gets
   2.3 / 2.3 / 2.4 [4.0 / 3.1 / 2.7] (five draws and five mixture fits each) in 5–8 s of
-  training. Components per class, the same trained models (digits; MNIST-1D [2.5 / 2.1 /
-  2.2]): 2 — 2.5 / 2.4 / 2.4, MNIST-1D 3.0 / 2.7 / 3.3; 4 — 2.3 / 2.3 / 2.4, MNIST-1D
-  2.6 / 2.4 / 2.7; 8 — 2.5 / 2.6 / 2.5, MNIST-1D 2.5 / 2.1 / 2.3; 16 (12 on digits, capped at
-  one per 10 codes) — 2.7 / 2.9 / 2.5, MNIST-1D 2.2 / 2.0 / 2.1. Digits' classes want few
+  training. Components per class, the same trained models (digits, then MNIST-1D, whose
+  mixture gets 2.5 / 2.1 / 2.2): 2 — 2.5 / 2.4 / 2.4 and 3.0 / 2.7 / 3.3; 4 — 2.3 / 2.3 / 2.4
+  and 2.6 / 2.4 / 2.7; 8 — 2.5 / 2.6 / 2.5 and 2.5 / 2.1 / 2.3; 16 (12 on digits, capped at
+  one per 10 codes) — 2.7 / 2.9 / 2.5 and 2.2 / 2.0 / 2.1. Digits' classes want few
   components, MNIST-1D's (shifted and scaled templates) many; 4 beats 2 on both on average,
   and no count is best on both. Picking the count per run by the FD of its samples to the
   validation split did not work: 180 validation rows of digits give FDs too noisy to rank
