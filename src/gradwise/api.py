@@ -44,7 +44,6 @@ from gradwise.runs import (
 )
 from gradwise.signals import sigterm_interrupts
 from gradwise.tasks import TASKS
-from gradwise.tasks.multitask import MultiTask
 from gradwise.training import distributed
 from gradwise.training.batching import steps_per_epoch
 from gradwise.training.callbacks import (
@@ -485,11 +484,7 @@ class Run:
         """The class labels, in the column order of :meth:`predict_proba` (a multi-target run:
         target → labels, for each classification target); None for runs that predict no
         classes (regression, autoencoders, ...)."""
-        if isinstance(self.task, MultiTask):
-            return self.task.class_labels or None
-        if self.preprocessor is None or not self.task.predicts_classes:
-            return None
-        return self.preprocessor.classes
+        return self.task.output_classes()
 
     def outputs(self, x: Any) -> torch.Tensor:
         """Model outputs ``(N, out)`` on the CPU for raw inputs: a path (CSV/Parquet/NPZ, an
@@ -542,11 +537,9 @@ class Run:
     def predict_proba(self, x: Any) -> np.ndarray | dict[str, np.ndarray]:
         """Class probabilities ``(N, K)``, columns in the order of :attr:`classes`; a
         multi-target run: target → ``(N, K_t)``, for each classification target."""
-        if isinstance(self.task, MultiTask) and self.task.class_labels:
-            return self.task.class_probabilities(self.outputs(x))
-        if not self.task.predicts_classes:
+        if self.task.output_classes() is None:
             raise CheckpointError(f"{self.path}: predict_proba needs a classification target")
-        return self.task.probabilities(self.outputs(x)).numpy()
+        return self.task.output_probabilities(self.outputs(x))
 
     def doctor(self, write: bool = True) -> list[Any]:
         """Diagnose this run (as ``gradwise doctor``): its findings, causes first, each with

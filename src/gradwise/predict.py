@@ -35,11 +35,12 @@ def predictions_frame(run: Any, inputs: Any) -> pd.DataFrame:
         frame = pd.DataFrame(decoded, columns=[f"prediction_{n}" for n in names])
     else:
         frame = pd.DataFrame({"prediction": decoded})
-    if run.task.predicts_classes:
+    classes = run.task.output_classes()
+    if classes is not None:
         import torch
 
-        probabilities = run.task.probabilities(torch.as_tensor(outputs)).numpy()
-        for k, label in enumerate(run.preprocessor.classes):
+        probabilities = run.task.output_probabilities(torch.as_tensor(outputs))
+        for k, label in enumerate(classes):
             frame[f"proba_{label}"] = probabilities[:, k].astype(np.float64)
     return frame
 

@@ -164,8 +164,7 @@ def check_dataset_name(dataset: str) -> None:
     from gradwise.data.sources import suggest_source
 
     known = any(d["name"] == dataset for d in BUILTIN_DATASETS)
-    is_path = ":" not in dataset and ("." in dataset or Path(dataset).exists())
-    if not known and ":" not in dataset and not is_path:
+    if not (known or ":" in dataset or "." in dataset or Path(dataset).exists()):
         raise ConfigError(
             f"init: unknown dataset '{dataset}'{suggest_source(dataset)}; "
             "give a built-in name (see `gradwise datasets`) or a file path"
@@ -191,10 +190,11 @@ def starting_config(
             f"init --task: unknown task '{task}'{did_you_mean(task, TASKS.names())}; "
             f"choose from: {', '.join(TASKS.names())}"
         )
-    if task is None or TASKS.get(task).needs_data:  # else an environment id: its recipe checks it
+    paradigm = None if task is None else TASKS.get(task)
+    if paradigm is None or paradigm.needs_data:  # else an environment id: its recipe checks it
         check_dataset_name(dataset)
-    if task is not None:
-        recipe = TASKS.get(task).starting_config(InitRequest(dataset, model, target, agent))
+    if paradigm is not None:
+        recipe = paradigm.starting_config(InitRequest(dataset, model, target, agent))
         if recipe is not None:
             return recipe
     if agent is not None:

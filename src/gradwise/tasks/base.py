@@ -101,7 +101,6 @@ class Paradigm:
     main_metric: ClassVar[str] = "loss"  # headline metric: progress bar, `gradwise runs`
     default_loss: ClassVar[str | None] = None
     losses: ClassVar[tuple[str, ...]] = ()  # train.loss choices; () when it has its own
-    predicts_classes: ClassVar[bool] = False  # True: outputs give class probabilities
     # False: the training loss is no objective whose curve shows learning (a GAN's game value),
     # so the doctor's loss-curve detectors leave it alone
     loss_curves: ClassVar[bool] = True
@@ -291,6 +290,17 @@ class Paradigm:
     def summary_fields(self, trainer: Trainer) -> dict[str, Any]:
         """Entries this paradigm adds to ``summary.json`` when the run ends (any status)."""
         return {}
+
+    def output_classes(self) -> list[Any] | dict[str, list[Any]] | None:
+        """The class labels of :meth:`output_probabilities`' columns (several targets: a dict,
+        target → labels, of the classification targets); None when the outputs give no class
+        probabilities."""
+        return None
+
+    def output_probabilities(self, outputs: torch.Tensor) -> np.ndarray | dict[str, np.ndarray]:
+        """Class probabilities from model ``outputs`` (N, out), laid out as
+        :meth:`output_classes`; only for a paradigm that has classes."""
+        raise NotImplementedError
 
     def after_training(self, trainer: Trainer, data: TrainingData) -> bool:
         """Fit what depends on the final weights, once the best ones are loaded (a VAE's

@@ -383,20 +383,19 @@ class MultiTask(Paradigm):
 
         decoded = preprocessor.decode_predictions(np.asarray(outputs))
         frame = pd.DataFrame({f"prediction_{name}": decoded[name] for name in decoded.columns})
-        labels = self.class_labels
-        for name, probabilities in self.class_probabilities(torch.as_tensor(outputs)).items():
+        labels = self.output_classes() or {}
+        for name, probabilities in self.output_probabilities(torch.as_tensor(outputs)).items():
             for k, label in enumerate(labels[name]):
                 frame[f"proba_{name}_{label}"] = probabilities[:, k].astype(np.float64)
         return frame
 
-    @property
-    def class_labels(self) -> dict[str, list[Any]]:
-        """Each classification target's class labels, in the order of its probabilities."""
-        return {t.name: t.task.class_labels for t in self.targets if t.kind == "labels"}
+    def output_classes(self) -> dict[str, list[Any]] | None:
+        """Each classification target's class labels; None without classification targets."""
+        labels = {t.name: t.task.class_labels for t in self.targets if t.kind == "labels"}
+        return labels or None
 
-    def class_probabilities(self, outputs: torch.Tensor) -> dict[str, np.ndarray]:
-        """Each classification target's class probabilities (N, K_t) from model ``outputs``
-        (N, out)."""
+    def output_probabilities(self, outputs: torch.Tensor) -> dict[str, np.ndarray]:
+        """Each classification target's class probabilities (N, K_t)."""
         blocks = outputs.float().split(self.widths, dim=-1)
         return {
             target.name: target.task.probabilities(block).numpy()

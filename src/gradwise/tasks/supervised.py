@@ -76,14 +76,15 @@ class Supervised(Paradigm):
         from gradwise.augment.sampling import resample
 
         x, y, record = resample(
-            config.data.sampling, splits.x_train, splits.y_train, config.seed, self.classes()
+            config.data.sampling, splits.x_train, splits.y_train, config.seed, self.output_classes()
         )
         if record is not None:
             splits.profile["sampling"] = record
         return x, y
 
-    def classes(self) -> list[Any] | None:
-        """Class labels when the targets are labels (resampling balances them)."""
+    def output_classes(self) -> list[Any] | None:
+        """Class labels when the targets are labels (resampling balances them, and they are
+        the columns of :meth:`output_probabilities`)."""
         return None
 
     def build(
@@ -123,7 +124,7 @@ class Supervised(Paradigm):
 
         preprocessor = data.splits.preprocessor
         loss_name = self.loss_name(config)
-        classes = self.classes()
+        classes = self.output_classes()
         context = AugmentContext(
             generator=generator,
             n_classes=None if classes is None else len(classes),
@@ -167,7 +168,6 @@ def on_pairs(transform: Any) -> Any:
 @TASKS.register("classification")
 class Classification(Supervised):
     target_kind = "labels"
-    predicts_classes = True
     main_metric = "accuracy"
     default_loss = "cross_entropy"
     losses: ClassVar[tuple[str, ...]] = ("cross_entropy", "bce")
@@ -205,9 +205,6 @@ class Classification(Supervised):
         classes = list(preprocessor.classes)
         return cls(classes, is_imbalanced(train_targets, len(classes)))
 
-    def classes(self) -> list[Any]:
-        return self.class_labels
-
     def output_dim(self, loss_name: str) -> int:
         if loss_name == "bce":
             if self.n_classes != 2:
@@ -239,6 +236,12 @@ class Classification(Supervised):
         from gradwise.training.metrics import class_probabilities
 
         return class_probabilities(outputs)
+
+    def output_classes(self) -> list[Any]:
+        return self.class_labels
+
+    def output_probabilities(self, outputs: torch.Tensor) -> np.ndarray:
+        return self.probabilities(outputs).numpy()
 
 
 @TASKS.register("regression")
