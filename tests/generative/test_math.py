@@ -17,6 +17,8 @@ from gradwise.errors import DataError
 from gradwise.generative.clustering import agreement, cluster, pca_points, project_2d
 from gradwise.generative.gan import (
     GAN,
+    STANDING_BATCH,
+    STANDING_DRAWS,
     discriminator_accuracy,
     discriminator_loss,
     generator_loss,
@@ -126,6 +128,34 @@ def test_generator_average_moves_by_one_minus_the_warmed_up_decay():
     ):
         torch.testing.assert_close(new, decay * old + (1 - decay) * current)
     assert not any(p.requires_grad for p in gan.generator_ema.parameters())
+
+
+def test_averaged_generator_takes_its_batch_norm_statistics_from_its_own_outputs():
+    torch.manual_seed(0)
+    gan = GAN(MLPConfig(hidden=[16], norm="batch"), (5,), latent=3, ema=0.9, n_classes=2)
+    gan.class_prior.copy_(torch.tensor([0.25, 0.75]))
+    with torch.no_grad():
+        for p in gan.generator_ema.parameters():
+            p.add_(0.5 * torch.randn_like(p))  # the average differs from the live weights
+    gan.eval()
+    (norm,) = [m for m in gan.generator_ema.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    inputs: list[torch.Tensor] = []
+    hook = norm.register_forward_hook(lambda module, args, out: inputs.append(args[0].detach()))
+    with torch.no_grad():  # what the module text says, drawn as standing_statistics draws
+        replay = torch.Generator().manual_seed(1)
+        for _ in range(STANDING_DRAWS // STANDING_BATCH):
+            z = gan.noise(STANDING_BATCH, replay)
+            gan.generator_ema.train()(z, gan.draw_labels(STANDING_BATCH, replay))
+    hook.remove()
+    gan.eval()
+    gan.standing_statistics(torch.Generator().manual_seed(1))
+    torch.testing.assert_close(norm.running_mean, torch.stack([x.mean(0) for x in inputs]).mean(0))
+    torch.testing.assert_close(norm.running_var, torch.stack([x.var(0) for x in inputs]).mean(0))
+    (live,) = [m for m in gan.generator.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert not torch.allclose(norm.running_mean, live.running_mean)  # neither copied ...
+    gan.update_average()
+    torch.testing.assert_close(norm.running_mean, torch.stack([x.mean(0) for x in inputs]).mean(0))
+    assert not gan.generator_ema.training and norm.momentum == 0.1  # ... nor moved by a step
 
 
 def test_a_floored_generator_compresses_what_falls_below_the_floor():

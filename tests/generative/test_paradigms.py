@@ -118,6 +118,23 @@ def test_gan_resumed_after_an_interrupt_equals_the_uninterrupted_run(
     assert torch.equal(floor, model.generator.floor) and floor.abs().sum() > 0
 
 
+def test_gan_checkpoints_hold_the_averaged_generators_standing_statistics(
+    digits_npz: Path, tmp_path: Path
+):
+    from gradwise.generative.building import STATISTICS_STREAM, stream
+
+    experiment = config(digits_npz, "gan", model={"hidden": [32], "norm": "batch"})
+    run = gradwise.train(experiment, out=tmp_path)
+    model = gradwise.Run(run.path).model  # the best epoch's weights, as saved
+    norms = [m for m in model.generator_ema.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    saved = [(m.running_mean.clone(), m.running_var.clone()) for m in norms]
+    model.standing_statistics(stream(experiment["seed"], STATISTICS_STREAM, torch.device("cpu")))
+    assert norms
+    for (mean, var), norm in zip(saved, norms, strict=True):
+        torch.testing.assert_close(mean, norm.running_mean)
+        torch.testing.assert_close(var, norm.running_var)
+
+
 class PoisonGenerator(Callback):
     """Sets one generator weight to NaN after the given step: the next losses are NaN."""
 

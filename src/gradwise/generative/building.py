@@ -19,6 +19,7 @@ from gradwise.training.engine import stream_seed
 NOISE_STREAM = 7  # the random stream of latent noise (stream_seed(seed, 7))
 EVAL_STREAM = 8  # a fixed stream for validation samples, restarted at every evaluation
 SAMPLE_STREAM = 9  # the stream of test-time samples
+STATISTICS_STREAM = 10  # a fixed stream for the averaged generator's batch-norm statistics
 LATENT_REG = 1e-3  # added to the diagonal of each latent mixture covariance (codes are ~N(0, 1))
 
 

@@ -16,7 +16,12 @@ generator's weights (``generator_ema``; Karras et al., 2018; Yazıcı et al., 20
 
 after the t-th generator update (the warm-up of d_t keeps the untrained initial weights from
 lingering in the average for thousands of steps), which averages out the oscillation of
-simultaneous gradient play; batch-norm statistics are copied, not averaged. The recipe around
+simultaneous gradient play. Its batch-norm statistics are neither copied nor averaged: the
+running means and variances of the live generator describe the live weights' activations, not
+the average's, so at the end of every epoch they are recomputed from the averaged generator's
+own outputs, ``STANDING_DRAWS`` draws in batches of ``STANDING_BATCH`` (cumulative means of the
+batches' means and variances: the "standing statistics" of Brock et al., 2019, and SWA's
+batch-norm update, Izmailov et al., 2018). The recipe around
 it — spectral norm in D, Adam with β₁ = 0.5, two time scales (D's learning rate above G's;
 Heusel et al., 2017), a large batch and the minibatch standard deviation — lives in
 :mod:`gradwise.generative.networks` and the task's config.
@@ -32,6 +37,9 @@ from torch import nn
 
 from gradwise.generative.draws import systematic_draw
 from gradwise.generative.networks import Discriminator, Generator
+
+STANDING_DRAWS = 4096  # samples the averaged generator's batch-norm statistics are taken from
+STANDING_BATCH = 512
 
 
 class GAN(nn.Module):
@@ -78,8 +86,8 @@ class GAN(nn.Module):
 
     @torch.no_grad()
     def update_average(self) -> None:
-        """θ_ema ← d_t θ_ema + (1 − d_t) θ (module text); buffers (batch-norm statistics)
-        copied."""
+        """θ_ema ← d_t θ_ema + (1 − d_t) θ (module text); the batch-norm statistics wait for
+        :meth:`standing_statistics`."""
         if self.generator_ema is None:
             return
         self.ema_updates += 1
@@ -89,10 +97,32 @@ class GAN(nn.Module):
         )
         ema_params = list(self.generator_ema.parameters())
         torch._foreach_lerp_(ema_params, list(self.generator.parameters()), 1.0 - decay)
-        for ema_buffer, buffer in zip(
-            self.generator_ema.buffers(), self.generator.buffers(), strict=True
-        ):
-            ema_buffer.copy_(buffer)
+
+    @torch.no_grad()
+    def standing_statistics(self, generator: torch.Generator) -> None:
+        """Recomputes the averaged generator's batch-norm running means and variances from
+        ``STANDING_DRAWS`` of its own samples (labels drawn as :meth:`sample` draws them),
+        with noise from ``generator`` (module text)."""
+        averaged = self.generator_ema
+        if averaged is None:
+            return
+        batch_norm = nn.modules.batchnorm._BatchNorm
+        norms = [layer for layer in averaged.modules() if isinstance(layer, batch_norm)]
+        if not norms:
+            return
+        momenta = [layer.momentum for layer in norms]
+        for layer in norms:
+            layer.reset_running_stats()
+            layer.momentum = None  # a cumulative average over the batches below
+        was_training = averaged.training
+        averaged.train()
+        for _ in range(STANDING_DRAWS // STANDING_BATCH):
+            averaged(
+                self.noise(STANDING_BATCH, generator), self.draw_labels(STANDING_BATCH, generator)
+            )
+        averaged.train(was_training)
+        for layer, momentum in zip(norms, momenta, strict=True):
+            layer.momentum = momentum
 
     @torch.no_grad()
     def set_floor(self, data_min: torch.Tensor) -> None:

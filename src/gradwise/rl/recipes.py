@@ -15,7 +15,12 @@ steps: 18 of 20 evaluation episodes ended at |x| > 2.4 after 191–498 steps) �
 where the gradients of a settled Q-function are tiny (seeds 0–23: γ = 0.99 alone 17 of 24, with
 ε 19; ε alone 16, neither 15; ε = 3·10⁻³ slows learning). Over seeds 0–31 the recipe
 sustains ≥ 475 from the 25k evaluation on 24 (γ = 0.98 with ε = 10⁻⁸: 21, a difference within
-the seeds' noise); on 0–7, 7 of 8 in 0.71× the Zoo's training time.
+the seeds' noise); on 0–7, 7 of 8 in 0.71× the Zoo's training time. Ensembles of Q-networks
+acting on their mean Q-values (members batched in one matmul, each bootstrapping from its own
+target network or all from the mean) did no better on the eight seeds of 0–31 the recipe fails:
+2 × [128, 128] 4 and 5 of 8 (0.8× the recipe's time), with 96 gradient steps 5 (1.2×),
+3 × [128, 128] 6 (1.1×), 2 × [256, 256] with 48 gradient steps 6 (1.6×) — about what any
+variant gets on seeds the recipe happened to fail.
 On Acrobot-v1 DQN keeps the Zoo's settings with its learning rate decayed linearly to 0: at the
 Zoo's constant rate a greedy policy that had held ≈ −80 for 30k steps fell to −357 and, at the
 last evaluation, −314 (seed 2; the same seed holds from 30k with the decay).

@@ -302,6 +302,11 @@ class Paradigm:
         :meth:`output_classes`; only for a paradigm that has classes."""
         raise NotImplementedError
 
+    def after_epoch(self, trainer: Trainer) -> None:
+        """Brings the module up to date with the epoch's weights after its last step, before
+        its metrics, validation and checkpoints (a GAN's averaged generator recomputes its
+        batch-norm statistics)."""
+
     def after_training(self, trainer: Trainer, data: TrainingData) -> bool:
         """Fit what depends on the final weights, once the best ones are loaded (a VAE's
         sampling mixture); True when the module's state changed, so that the best checkpoint

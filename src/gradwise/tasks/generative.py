@@ -494,6 +494,14 @@ class GANTask(Generative):
             "discriminator_accuracy": accuracy,
         }
 
+    def after_epoch(self, trainer: Trainer) -> None:
+        """The averaged generator's batch-norm statistics, recomputed for its weights from a
+        stream restarted every epoch (:meth:`~gradwise.generative.gan.GAN.standing_statistics`)."""
+        from gradwise.generative.building import STATISTICS_STREAM, stream
+
+        module = trainer.module
+        module.standing_statistics(stream(self.seed, STATISTICS_STREAM, module.class_prior.device))
+
     def sample(self, module: Any, n: int, generator: Any) -> tuple[Any, Any]:
         import torch
 

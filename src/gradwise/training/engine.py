@@ -240,6 +240,7 @@ class Trainer:
             logs.update(self.train_epoch(train))
             if self.scalers:  # fp16 steps skipped on overflow so far (loss scaling, not failures)
                 logs["skipped_steps"] = self.skipped_steps
+            self.paradigm.after_epoch(self)
             logs.update(self.paradigm.epoch_metrics(self))  # the paradigm's per-epoch measures
             self.callbacks.on_train_epoch_end(self, epoch)
             train_seconds = time.perf_counter() - started
