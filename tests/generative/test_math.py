@@ -137,25 +137,26 @@ def test_averaged_generator_takes_its_batch_norm_statistics_from_its_own_outputs
     with torch.no_grad():
         for p in gan.generator_ema.parameters():
             p.add_(0.5 * torch.randn_like(p))  # the average differs from the live weights
-    gan.eval()
     (norm,) = [m for m in gan.generator_ema.modules() if isinstance(m, torch.nn.BatchNorm1d)]
-    inputs: list[torch.Tensor] = []
+    inputs: list[torch.Tensor] = []  # what reaches the norm layer, drawn as the method draws
     hook = norm.register_forward_hook(lambda module, args, out: inputs.append(args[0].detach()))
-    with torch.no_grad():  # what the module text says, drawn as standing_statistics draws
-        replay = torch.Generator().manual_seed(1)
+    replay = torch.Generator().manual_seed(1)
+    with torch.no_grad():
         for _ in range(STANDING_DRAWS // STANDING_BATCH):
             z = gan.noise(STANDING_BATCH, replay)
-            gan.generator_ema.train()(z, gan.draw_labels(STANDING_BATCH, replay))
+            gan.generator_ema(z, gan.draw_labels(STANDING_BATCH, replay))
     hook.remove()
+    mean = torch.stack([x.mean(0) for x in inputs]).mean(0)  # module text
+    var = torch.stack([x.var(0) for x in inputs]).mean(0)
     gan.eval()
     gan.standing_statistics(torch.Generator().manual_seed(1))
-    torch.testing.assert_close(norm.running_mean, torch.stack([x.mean(0) for x in inputs]).mean(0))
-    torch.testing.assert_close(norm.running_var, torch.stack([x.var(0) for x in inputs]).mean(0))
+    torch.testing.assert_close(norm.running_mean, mean)
+    torch.testing.assert_close(norm.running_var, var)
     (live,) = [m for m in gan.generator.modules() if isinstance(m, torch.nn.BatchNorm1d)]
     assert not torch.allclose(norm.running_mean, live.running_mean)  # neither copied ...
     gan.update_average()
-    torch.testing.assert_close(norm.running_mean, torch.stack([x.mean(0) for x in inputs]).mean(0))
-    assert not gan.generator_ema.training and norm.momentum == 0.1  # ... nor moved by a step
+    torch.testing.assert_close(norm.running_mean, mean)  # ... nor moved by a step
+    assert not gan.generator_ema.training and norm.momentum == 0.1
 
 
 def test_a_floored_generator_compresses_what_falls_below_the_floor():
