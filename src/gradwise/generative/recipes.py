@@ -61,17 +61,16 @@ Each choice below was measured, not assumed:
   average of decay 0.999 look lagged (3.2 against 2.4 for 0.99); recomputed, 0.999 is as good
   or better: third split 2.64 / 2.81 / 2.63 / 2.64, the others 2.4 and 1.9, MNIST-1D
   3.19 / 3.20 / 3.24 against 3.28 / 3.34 / 3.26 (decay 0.995: the same as 0.99). On the
-  third split, with the statistics copied, none of these
-  moved it below the mixture: R1 γ = 10 (3.23), latent 64 (2.98), [512, 512] (3.17),
-  dropout 0.4 (2.88), 300 epochs (3.00), the last epoch in place of the validation pick
-  (four initializations, mean 3.01 against 2.99), a learned per-feature output noise
-  (mean 2.93). The recipe, five draws and five mixture fits per split: 2.4 / 1.9 / 2.6
-  [4.0 / 3.2 / 2.7] in 38–42 s of training — ahead of the mixture on all three splits; on the
-  third, whose test rows are far from its training rows (real data: 2.4), by 0.11, half a
-  standard deviation of the draws (the report calls that level). On min-max data the mixture
-  is much closer to the data (FD 1.5 against 4.1 standardized; per-feature scaling stretches
-  the rare-ink border pixels, where a Gaussian mixture is at its worst) and the GAN does not
-  beat it there (2.3, seed 0).
+  third split, with the statistics copied, none of these moved it below the mixture: R1
+  γ = 10 (3.23), latent 64 (2.98), [512, 512] (3.17), dropout 0.4 (2.88), 300 epochs (3.00),
+  the last epoch in place of the validation pick (four initializations, mean 3.01 against
+  2.99), a learned per-feature output noise (mean 2.93). The recipe, five draws and five
+  mixture fits per split: 2.4 / 1.9 / 2.6 [4.0 / 3.2 / 2.7] in 38–42 s of training — ahead
+  of the mixture on all three splits; on the third, whose test rows are far from its training
+  rows (real data: 2.4), by 0.11, half a standard deviation of the draws (the report calls
+  that level). On min-max data the mixture is much closer to the data (FD 1.5 against 4.1
+  standardized; per-feature scaling stretches the rare-ink border pixels, where a Gaussian
+  mixture is at its worst) and the GAN does not beat it there (2.3, seed 0).
 - **autoencoder** — an MLP autoencoder with an 8-unit code, for embeddings and clustering.
 
 Torch-free: ``init`` prints text.
