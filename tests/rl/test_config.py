@@ -112,6 +112,7 @@ def test_defaults_come_from_the_agent() -> None:
             "agent.buffer_size: 3 holds no n-step window (agent.n_step × env.num_envs = 3",
         ),
         (rl_config("dqn", agent={"n_step": 0}), "agent.n_step: must be greater than or equal"),
+        (rl_config("dqn", agent={"terminal_share": 1.0}), "agent.terminal_share: must be less"),
         (rl_config(env={"num_envs": 0}), "env.num_envs: must be greater than or equal to 1"),
         (rl_config(model={"kind": "cnn1d"}), "model.kind: task rl builds MLP networks"),
         (rl_config(model={"norm": "batch"}), "model.norm: batch statistics"),

@@ -109,6 +109,34 @@ def test_n_step_samples_match_the_definition(capacity: int) -> None:
     assert torch.all(one_step["discounts"] == gamma)
 
 
+@pytest.mark.parametrize("capacity", [500, 53])  # 53: the ring wraps
+def test_terminal_share_redraws_from_the_steps_before_a_termination(capacity: int) -> None:
+    generator = torch.Generator().manual_seed(0)
+    steps, envs, window, share = 60, 2, 4, 0.3
+    buffer = ReplayBuffer(capacity, 1, torch.device("cpu"))
+    terminated = torch.zeros(steps, envs)
+    terminated[[9, 30, 57], [0, 1, 0]] = 1.0
+    ids = torch.arange(steps * envs, dtype=torch.float32).reshape(steps, envs)
+    for t in range(steps):  # observation = the transition's id
+        obs = ids[t, :, None]
+        buffer.add(obs, torch.zeros(envs, dtype=torch.long), torch.zeros(envs), obs, terminated[t])
+    oldest = steps * envs - buffer.size
+    near = {  # (t, env) up to window − 1 steps of env before its termination, if still held
+        (t - k, env) for t, env in [(9, 0), (30, 1), (57, 0)] for k in range(window)
+    }
+    expected = sorted(int(ids[t, env]) for t, env in near if ids[t, env] >= oldest)
+    start = buffer.position if buffer.size == capacity else 0
+    slots = buffer.near_terminations(buffer.size, start, window)
+    assert sorted(buffer.obs[slots, 0].int().tolist()) == expected
+    drawn = buffer.sample(20_000, generator, terminal_share=share, terminal_window=window)
+    hits = torch.isin(drawn["obs"][:, 0].int(), torch.tensor(expected)).float().mean()
+    base = len(expected) / buffer.size  # P(near) = q + (1 − q)·|near| / M
+    assert float(hits) == pytest.approx(share + (1 - share) * base, abs=0.015)
+    plain = buffer.sample(64, torch.Generator().manual_seed(3))  # no share: draws unchanged
+    same = buffer.sample(64, torch.Generator().manual_seed(3), terminal_share=0.0)
+    assert torch.equal(plain["obs"], same["obs"])
+
+
 def test_target_values_match_a_pass_over_every_draw() -> None:
     """The target network's values of replayed states and next states, read once per distinct
     state (a next state from its successor's slot where that holds it), equal a pass over

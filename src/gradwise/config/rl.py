@@ -84,6 +84,10 @@ class DQNConfig(Section):
     # and bootstraps from soft values (Vieillard et al., 2020; in place of double_q); 0: off
     munchausen: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     munchausen_temperature: Annotated[float, Field(gt=0.0)] = 0.03  # τ of that policy
+    # share of each minibatch redrawn from the terminal_window steps before a termination
+    # (not a time-limit truncation): rare once the policy is good, and not to be forgotten
+    terminal_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    terminal_window: PositiveInt = 20
 
 
 AGENT_CONFIGS: dict[str, type[Section]] = {"ppo": PPOConfig, "dqn": DQNConfig}

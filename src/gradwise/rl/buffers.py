@@ -100,9 +100,20 @@ class ReplayBuffer:
         self.size = min(self.capacity, self.size + count)
 
     def sample(
-        self, count: int, generator: torch.Generator, n_step: int = 1, gamma: float = 1.0
+        self,
+        count: int,
+        generator: torch.Generator,
+        n_step: int = 1,
+        gamma: float = 1.0,
+        terminal_share: float = 0.0,
+        terminal_window: int = 1,
     ) -> dict[str, torch.Tensor]:
         """``count`` transitions drawn uniformly with replacement, as n-step transitions.
+
+        With ``terminal_share`` = q > 0 each draw is, with probability q, redrawn uniformly
+        from :meth:`near_terminations` (``terminal_window`` steps): a slot k is drawn with
+        probability (1 − q)/M + q·[k near a termination]/|near| of M drawable slots, without
+        importance weights.
 
         From a drawn step t of environment e, the next ``m = min(n, steps to the episode's
         end)`` transitions of e give (Sutton & Barto, 2018, §7.1)::
@@ -121,6 +132,15 @@ class ReplayBuffer:
         index = torch.randint(draws, (count,), generator=generator, device=self.device)
         if start:
             index = (index + start) % self.capacity
+        if terminal_share > 0:
+            near = self.near_terminations(draws, start, terminal_window)
+            if len(near):
+                redrawn = torch.rand(count, generator=generator, device=self.device)
+                redrawn = redrawn < terminal_share
+                picks = torch.randint(
+                    len(near), (int(redrawn.sum()),), generator=generator, device=self.device
+                )
+                index[redrawn] = near[picks]
         offsets, powers = self.window_constants(n_step, gamma)
         if n_step == 1:
             last, returns, discounts = index, self.rewards[index], powers[1].expand(count)
@@ -142,6 +162,18 @@ class ReplayBuffer:
             "slots": index,  # where obs lies in the ring
             "next_slots": last,  # where next_obs lies
         }
+
+    def near_terminations(self, draws: int, start: int, window: int) -> torch.Tensor:
+        """The drawable slots (the ``draws`` oldest, from slot ``start`` on) that lie at most
+        ``window − 1`` steps of their environment before a drawable terminated transition, the
+        terminated one included (sorted, each once)."""
+        terminal = torch.nonzero(self.terminated > 0).squeeze(1)
+        order = (terminal - start) % self.capacity  # the age rank of each terminal slot
+        order = order[order < draws]
+        steps = torch.arange(window, device=self.device) * self.width
+        near = (order[:, None] - steps).flatten()
+        near = near[near >= 0].unique()
+        return (near + start) % self.capacity
 
     def window_constants(self, n_step: int, gamma: float) -> tuple[torch.Tensor, torch.Tensor]:
         """The slot offsets of a window, ``k·N`` for k < n, and γ^k for k ≤ n (cached)."""

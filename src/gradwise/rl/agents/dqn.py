@@ -24,6 +24,12 @@ an implicit KL penalty between successive policies that widens the gap between t
 and the others (in place of double Q). With n-step returns the log-policy term is the first
 step's only.
 
+With ``terminal_share`` = q > 0 a share q of every minibatch is drawn from the
+``terminal_window`` steps before a termination
+(:meth:`~gradwise.rl.buffers.ReplayBuffer.sample`): once the policy is good, terminations come
+only from exploration and fill a shrinking part of the buffer, and a Q-network that no longer
+sees the states that lead to them can forget how to avoid them.
+
 The target network follows the online one every ``target_update_interval`` environment steps,
 θ_target ← τ·θ + (1 − τ)·θ_target (τ = 1: a copy), counted as Stable-Baselines3 counts them.
 A time-limit truncation is not a terminal state: its target bootstraps from s'. With
@@ -178,7 +184,12 @@ class DQN(Agent):
         for first in range(0, settings.gradient_steps, per_block):
             steps = min(per_block, settings.gradient_steps - first)
             block = self.buffer.sample(
-                steps * size, self.generator, settings.n_step, settings.gamma
+                steps * size,
+                self.generator,
+                settings.n_step,
+                settings.gamma,
+                settings.terminal_share,
+                settings.terminal_window,
             )
             with torch.no_grad():
                 slots, next_slots = block.pop("slots"), block.pop("next_slots")
