@@ -166,7 +166,7 @@ class ReplayBuffer:
     def near_terminations(self, draws: int, start: int, window: int) -> torch.Tensor:
         """The drawable slots (the ``draws`` oldest, from slot ``start`` on) that lie at most
         ``window − 1`` steps of their environment before a drawable terminated transition, the
-        terminated one included (sorted, each once)."""
+        terminated one included, each once."""
         terminal = torch.nonzero(self.terminated > 0).squeeze(1)
         order = (terminal - start) % self.capacity  # the age rank of each terminal slot
         order = order[order < draws]
