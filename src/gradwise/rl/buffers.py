@@ -135,8 +135,8 @@ class ReplayBuffer:
         if terminal_share > 0:
             near = self.near_terminations(draws, start, terminal_window)
             if len(near):
-                redrawn = torch.rand(count, generator=generator, device=self.device)
-                redrawn = redrawn < terminal_share
+                draw = torch.rand(count, generator=generator, device=self.device)
+                redrawn = draw < terminal_share
                 picks = torch.randint(
                     len(near), (int(redrawn.sum()),), generator=generator, device=self.device
                 )

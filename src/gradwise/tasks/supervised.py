@@ -82,11 +82,6 @@ class Supervised(Paradigm):
             splits.profile["sampling"] = record
         return x, y
 
-    def output_classes(self) -> list[Any] | None:
-        """Class labels when the targets are labels (resampling balances them, and they are
-        the columns of :meth:`output_probabilities`)."""
-        return None
-
     def build(
         self, config: ExperimentConfig, data: TrainingData, device: Any, augment: Any
     ) -> Parts:
