@@ -165,6 +165,7 @@ def test_a_non_finite_generator_stops_the_gan_naming_the_layer(digits_npz: Path,
     ("task", "sections", "message"),
     [
         ("gan", {"generative": {"conditional": True}}, "generative.conditional: a class-cond"),
+        ("gan", {"train": {"ema": 0.99}}, "train.ema: a GAN already samples from a moving av"),
         ("vae", {"generative": {"prior": "class_mixture"}},
          "generative.prior: class_mixture fits one mixture per class of the labels, and the"),
         ("vae", {"data": {"scale": "standard"}, "generative": {"likelihood": "bernoulli"}},

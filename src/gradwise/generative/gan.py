@@ -37,6 +37,7 @@ from torch import nn
 
 from gradwise.generative.draws import systematic_draw
 from gradwise.generative.networks import Discriminator, Generator
+from gradwise.training.averaging import warmed_decay
 
 STANDING_DRAWS = 4096  # samples the averaged generator's batch-norm statistics are taken from
 STANDING_BATCH = 512
@@ -91,10 +92,7 @@ class GAN(nn.Module):
         if self.generator_ema is None:
             return
         self.ema_updates += 1
-        decay = min(
-            float(self.ema_decay),
-            (1.0 + self.ema_updates.item()) / (10.0 + self.ema_updates.item()),
-        )
+        decay = warmed_decay(float(self.ema_decay), int(self.ema_updates))
         ema_params = list(self.generator_ema.parameters())
         torch._foreach_lerp_(ema_params, list(self.generator.parameters()), 1.0 - decay)
 

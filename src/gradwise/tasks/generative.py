@@ -406,6 +406,16 @@ class GANTask(Generative):
         "feature_variance_ratio",
     )  # fmt: skip
 
+    @classmethod
+    def check_config(cls, config: ExperimentConfig) -> tuple[str, str] | None:
+        if config.train.ema is not None:  # it would average G, D and G's average, statistics too
+            return (
+                "train.ema",
+                "a GAN already samples from a moving average of its generator "
+                "(generative.generator_ema); remove train.ema",
+            )
+        return None
+
     def build_module(self, config: ExperimentConfig, feature_shape: tuple[int, ...]) -> Any:
         from gradwise.generative.building import gan
 

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 WARMUP_STEPS = 10  # the 10 in (1 + t) / (10 + t)
 
 
+def warmed_decay(decay: float, steps: int) -> float:
+    """d_t = min(d, (1 + t) / (10 + t)) after ``steps`` = t updates of an average (counted
+    from 1): early averages follow the live weights closely instead of the initial ones."""
+    return min(decay, (1 + steps) / (WARMUP_STEPS + steps))
+
+
 class WeightAveraging(Callback):
     """Keeps an exponential moving average of the model's weights (``train.ema: DECAY``)."""
 
@@ -63,7 +69,7 @@ class WeightAveraging(Callback):
 
     def on_batch_end(self, trainer: Trainer, loss: torch.Tensor) -> None:
         self.steps += 1
-        decay = min(self.decay, (1 + self.steps) / (WARMUP_STEPS + self.steps))
+        decay = warmed_decay(self.decay, self.steps)
         torch._foreach_lerp_(self.averaged, self.live, 1.0 - decay)
 
     def on_train_epoch_end(self, trainer: Trainer, epoch: int) -> None:
