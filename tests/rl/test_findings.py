@@ -64,6 +64,7 @@ def test_undiscounted_bootstrapping_makes_q_values_diverge(tmp_path: Path) -> No
     assert evidence["largest_return_seen"] == 20
     fixes = {r.key: r.value for r in diagnosis.remedies()}
     assert fixes["agent.loss"] == "huber" and fixes["agent.double_q"] is True
+    assert fixes["model.norm"] == "layer"
     assert fixes["train.grad_clip"] == 1.0 and fixes["agent.target_update_interval"] >= 1000
 
 

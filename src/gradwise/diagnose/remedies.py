@@ -270,6 +270,19 @@ def huber_td_loss(config: ExperimentConfig) -> Remedy | None:
     )
 
 
+def layer_norm_values(config: ExperimentConfig) -> Remedy | None:
+    """An agent's networks with a LayerNorm before each activation."""
+    if config.agent is None or config.model.norm != "none":
+        return None
+    return Remedy(
+        "model.norm",
+        "layer",
+        "A LayerNorm before each activation holds the features the value head reads at a fixed "
+        "scale, so the values can run away only through the head's own weights (Ball et al., "
+        "2023; Gallici et al., 2024).",
+    )
+
+
 def normalize_rewards(config: ExperimentConfig) -> Remedy | None:
     env = config.env
     if env is None or env.normalize_reward:

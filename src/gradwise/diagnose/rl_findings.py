@@ -158,6 +158,7 @@ def value_divergence(evidence: RunEvidence) -> Finding | None:
         },
         fix.present(
             fix.lower_lr(config, "Smaller steps keep the bootstrapped targets from running away."),
+            fix.layer_norm_values(config),
             fix.huber_td_loss(config),
             fix.double_q(config),
             fix.slower_target(config),
