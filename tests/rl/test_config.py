@@ -20,15 +20,15 @@ from tests.rl.conftest import rl_config
 
 
 @pytest.mark.parametrize(
-    ("env_id", "agent", "lr", "eps", "num_envs"),
+    ("env_id", "agent", "lr", "eps", "num_envs", "norm"),
     [
-        ("CartPole-v1", "ppo", 2e-3, None, 8),
-        ("CartPole-v1", "dqn", 2.3e-3, 3e-4, 1),
-        ("Acrobot-v1", "ppo", 3e-4, None, 16),
+        ("CartPole-v1", "ppo", 2e-3, None, 8, "none"),
+        ("CartPole-v1", "dqn", 2.3e-3, 3e-4, 1, "layer"),
+        ("Acrobot-v1", "ppo", 3e-4, None, 16, "none"),
     ],
 )
 def test_init_prints_the_tuned_recipe(
-    capsys, env_id: str, agent: str, lr: float, eps: float | None, num_envs: int
+    capsys, env_id: str, agent: str, lr: float, eps: float | None, num_envs: int, norm: str
 ) -> None:
     assert main(["init", env_id, "--task", "rl", "--agent", agent]) == 0
     text = capsys.readouterr().out
@@ -36,7 +36,7 @@ def test_init_prints_the_tuned_recipe(
     config = load_config(yaml.safe_load(text))
     assert config.task == "rl" and config.env.id == env_id and config.agent.name == agent
     assert config.train.optimizer.lr == lr and config.env.num_envs == num_envs
-    assert config.train.optimizer.eps == eps
+    assert config.train.optimizer.eps == eps and config.model.norm == norm
     assert config.train.monitor == "eval_return"
     per_epoch = steps_per_iteration(agent, config.env.model_dump(), config.agent.model_dump())
     assert f"{config.train.epochs} epochs = {config.train.epochs * per_epoch} environment" in text

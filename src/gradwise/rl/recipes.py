@@ -4,30 +4,47 @@ The tuned recipes start from the RL-Zoo (Raffin, 2020) settings for CartPole-v1 
 which ``benchmarks/rl.py`` measures against Stable-Baselines3. On CartPole-v1 (seeds 0–7,
 sustained ≥ 475 from the 25k evaluation or earlier): PPO adds ``target_kl`` (an update stops its
 epochs once the policy has moved) and twice the Zoo's learning rate, decayed linearly to 0 on
-the iterations' clock (8 of 8 seeds; 4 with the Zoo's rate, 3 with three times it); DQN learns
-from 3-step Munchausen targets (an implicit penalty on changing the greedy policy) with a
-learning rate decayed linearly to 0, replaying as many transitions as the Zoo per environment
-step in half its gradient steps (64 batches of 512 per 256 steps; 128 batches of 256 take 1.3×
-the time), with γ = 0.99 and Adam's ε = 3·10⁻⁴. Where the recipe failed with γ = 0.98, its
-greedy policy balanced the pole and let the cart drift off the track (seed 17 trained for 25k
-steps: 18 of 20 evaluation episodes ended at |x| > 2.4 after 191–498 steps) — a horizon
-1/(1 − γ) of 50 steps barely sees the drift; ε = 3·10⁻⁴ in place of 10⁻⁸ shrinks Adam's steps
-where the gradients of a settled Q-function are tiny (seeds 0–23: γ = 0.99 alone 17 of 24, with
-ε 19; ε alone 16, neither 15; ε = 3·10⁻³ slows learning). Over seeds 0–31 that recipe
-sustained ≥ 475 from the 25k evaluation on 24 (γ = 0.98 with ε = 10⁻⁸: 21, a difference within
-the seeds' noise); on 0–7, 7 of 8 in 0.71× the Zoo's training time. Its failures were mostly
-collapses after reaching 500: carts driven off the track once the replay buffer had filled
-with balanced states. A tenth of every minibatch drawn from the 20 steps before a termination
-(``terminal_share``) keeps those states in view: 28 of 32 sustained (failing 6, 14, 23, 27:
-one dip, three reaching 475 only at the 30k evaluation), 7 of 8 on 0–7 (seed 6 failing in
-place of 3; all 8 at 500 from 40k), in the same time per run (58 s against 57, one thread;
-0.77× SB3's time per 10k steps, whose DQN sustains 0 of 8). Ensembles of Q-networks
-acting on their mean Q-values (members batched in one matmul, each bootstrapping from its own
-target network or all from the mean; without ``terminal_share``) did no better on the eight
-seeds the earlier recipe failed: 2 × [128, 128] 4 and 5 of 8 (0.8× its time), with 96
-gradient steps 5 (1.2×), 3 × [128, 128] 6 (1.1×), 2 × [256, 256] with 48 gradient steps 6
-(1.6×) — about what any variant gets on seeds a recipe happened to fail (``terminal_share``:
-7 of 8).
+the iterations' clock (8 of 8 seeds; 4 with the Zoo's rate, 3 with three times it).
+
+DQN learns from 3-step Munchausen targets (an implicit penalty on changing the greedy policy)
+through a Q-network with a LayerNorm before each activation, with a learning rate decayed
+linearly to 0: 32 gradient steps on batches of 512 per 128 environment steps (the target
+network, copied every 10 steps, is the online network of the previous round), γ = 0.99, Adam's
+ε = 3·10⁻⁴, and a tenth of every minibatch drawn from the 20 steps before a termination
+(``terminal_share``). Seeds 0–31, counted: sustained ≥ 475 from the 25k evaluation or earlier.
+
+- γ = 0.99 and ε = 3·10⁻⁴ (the Zoo's 0.98 and PyTorch's 10⁻⁸; 64 batches per 256 steps, no
+  LayerNorm): 24. Where γ = 0.98 failed, the greedy policy balanced the pole and let the cart
+  drift off the track (seed 17 at 25k: 18 of 20 evaluation episodes ended at |x| > 2.4 after
+  191–498 steps); a horizon 1/(1 − γ) of 50 steps barely sees the drift. ε = 3·10⁻⁴ shrinks
+  Adam's steps where the gradients of a settled Q-function are tiny (seeds 0–23: γ alone 17 of
+  24, with ε 19; ε alone 16, neither 15; 3·10⁻³ slows learning). The failures were mostly
+  collapses after reaching 500: carts driven off the track once the replay held mostly
+  balanced states.
+- ``terminal_share: 0.1``: 28, the failures three slow starts (475 first at 30k) and one dip.
+  A slow start ends its evaluation episodes with the cart off the track (seed 5 with
+  ``terminal_share: 0.2``: 20 of 20 at 10k, 15k, 20k and 25k).
+- A LayerNorm, with the target refreshed every 128 steps (the recipe): 29, most from 5–10k
+  (median 10k; the recipe before it: 20k). The three failures are single evaluations at 30k
+  (425, 462, 471) between 500s. On 0–7 in ``benchmarks/rl.py``: 8 of 8, at 0.92× SB3's time per
+  10k steps (0.77× before; the recipe takes ≈ 1.2× as long as the one before). Refreshing the
+  target every 128 steps without the LayerNorm learns as fast but lets the Q-values run away:
+  on seed 3 the largest |Q| grew from 164 at 23k to 1,896 at 44k (no discounted return exceeds
+  100) and the policy fell to ≈ 100; with the LayerNorm the same seed keeps |Q| at 103–106 and
+  500 at every evaluation. Seeds 0–15: without the LayerNorm 13 of 16, with it 15; the
+  LayerNorm with the target refreshed every 256 steps 14; with 24 gradient steps per 128 in
+  place of 32 and no LayerNorm, 6 of the first 12.
+
+Tried and dropped: ensembles of Q-networks acting on their mean Q-values (members batched in
+one matmul; before ``terminal_share``, on the eight seeds the first recipe failed: 2 × [128,
+128] 4 and 5 of 8, 3 × [128, 128] 6, 2 × [256, 256] with 48 gradient steps 6 at 1.6× the
+time); a moving average of the online weights for the greedy policy (decays 0.99–0.999 per
+gradient step, seeds 0–11 with ``terminal_share: 0.2``: 8 of 12 each against the online
+network's 9; its dips and collapses are the online network's); γ = 0.995 (4 of the first 12
+fail, by dips and collapses); on eight seeds where the recipe then sustained 4, a learning rate
+of 3·10⁻³ (5: collapses after 500) and 96 gradient steps per 256 (7, at 1.6× the time);
+``terminal_share: 0.2`` (seeds 0–11: 9, the recipe then 11).
+
 On Acrobot-v1 DQN keeps the Zoo's settings with its learning rate decayed linearly to 0: at the
 Zoo's constant rate a greedy policy that had held ≈ −80 for 30k steps fell to −357 and, at the
 last evaluation, −314 (seed 2; the same seed holds from 30k with the decay).
@@ -55,6 +72,7 @@ class Recipe:
     agent: dict[str, Any] = field(default_factory=dict)
     hidden: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
+    norm: str = "none"  # model.norm: none | layer
     lr: float = 3e-4
     eps: float | None = None  # Adam's ε; None: PyTorch's default
     schedule: str = "constant"
@@ -84,8 +102,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
             "munchausen": 0.9,
             "learning_starts": 1000,
             "batch_size": 512,
-            "train_freq": 256,
-            "gradient_steps": 64,
+            "train_freq": 128,
+            "gradient_steps": 32,
+            "iteration_steps": 256,
             "target_update_interval": 10,
             "exploration_fraction": 0.16,
             "exploration_final_eps": 0.04,
@@ -94,6 +113,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         },
         hidden=(256, 256),
         activation="relu",
+        norm="layer",
         lr=2.3e-3,
         eps=3e-4,
         schedule="linear",
@@ -212,7 +232,7 @@ def recipe(request: Any) -> str:
 # gradwise experiment: {agent} on {env_id} ({origin}).
 # Train it with: gradwise train THIS_FILE
 # (the other agent: gradwise init {env_id} --task rl --agent {other})
-# One epoch is one iteration of the agent: {per_epoch} environment steps, then its updates;
+# One epoch is one iteration of the agent: {per_epoch} environment steps and their updates;
 # {epochs} epochs = {epochs * per_epoch} environment steps.
 name: {env_id.split("/")[-1].lower()}-{agent}
 seed: 0
@@ -227,6 +247,7 @@ agent:
   kind: mlp
   hidden: [{", ".join(map(str, chosen.hidden))}]
   activation: {chosen.activation}
+  norm: {chosen.norm:<24}# none | layer (a LayerNorm before each activation)
 train:
   epochs: {epochs}
   optimizer: {{name: adam, lr: {chosen.lr:g}{optimizer_eps}}}
