@@ -14,13 +14,13 @@ network, copied every 10 steps, is the online network of the previous round), γ
 (``terminal_share``). Seeds 0–31, counted: sustained ≥ 475 from the 25k evaluation or earlier.
 
 - γ = 0.99 and ε = 3·10⁻⁴ (the Zoo's 0.98 and PyTorch's 10⁻⁸; 64 batches per 256 steps, no
-  LayerNorm): 24. Where γ = 0.98 failed, the greedy policy balanced the pole and let the cart
-  drift off the track (seed 17 at 25k: 18 of 20 evaluation episodes ended at |x| > 2.4 after
-  191–498 steps); a horizon 1/(1 − γ) of 50 steps barely sees the drift. ε = 3·10⁻⁴ shrinks
-  Adam's steps where the gradients of a settled Q-function are tiny (seeds 0–23: γ alone 17 of
-  24, with ε 19; ε alone 16, neither 15; 3·10⁻³ slows learning). The failures were mostly
-  collapses after reaching 500: carts driven off the track once the replay held mostly
-  balanced states.
+  LayerNorm): 24 (the Zoo's γ and ε: 21, within the seeds' noise). Where γ = 0.98 failed, the
+  greedy policy balanced the pole and let the cart drift off the track (seed 17 at 25k: 18 of 20
+  evaluation episodes ended at |x| > 2.4 after 191–498 steps); a horizon 1/(1 − γ) of 50 steps
+  barely sees the drift. ε = 3·10⁻⁴ shrinks Adam's steps where the gradients of a settled
+  Q-function are tiny (seeds 0–23: γ alone 17 of 24, with ε 19; ε alone 16, neither 15; 3·10⁻³
+  slows learning). The failures were mostly collapses after reaching 500: carts driven off the
+  track once the replay held mostly balanced states.
 - ``terminal_share: 0.1``: 28, the failures three slow starts (475 first at 30k) and one dip.
   A slow start ends its evaluation episodes with the cart off the track (seed 5 with
   ``terminal_share: 0.2``: 20 of 20 at 10k, 15k, 20k and 25k).
