@@ -32,8 +32,9 @@ network, copied every 10 steps, is the online network of the previous round), γ
   on seed 3 the largest |Q| grew from 164 at 23k to 1,896 at 44k (no discounted return exceeds
   100) and the policy fell to ≈ 100; with the LayerNorm the same seed keeps |Q| at 103–106 and
   500 at every evaluation. Seeds 0–15: without the LayerNorm 13 of 16, with it 15; the
-  LayerNorm with the target refreshed every 256 steps 14; with 24 gradient steps per 128 in
-  place of 32 and no LayerNorm, 6 of the first 12.
+  LayerNorm with the target refreshed every 256 steps 14; the LayerNorm with 24 gradient steps
+  per 128 in place of 32, 15 in runs ≈ 7% shorter (not yet measured on seeds 16–31); 24
+  gradient steps without the LayerNorm, 6 of the first 12.
 
 Tried and dropped: ensembles of Q-networks acting on their mean Q-values (members batched in
 one matmul; before ``terminal_share``, on the eight seeds the first recipe failed: 2 × [128,
