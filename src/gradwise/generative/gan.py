@@ -37,10 +37,10 @@ from torch import nn
 
 from gradwise.generative.draws import systematic_draw
 from gradwise.generative.networks import Discriminator, Generator
-from gradwise.training.averaging import warmed_decay
+from gradwise.training.averaging import recompute_batch_norm, warmed_decay
 
 STANDING_DRAWS = 4096  # samples the averaged generator's batch-norm statistics are taken from
-STANDING_BATCH = 512
+STANDING_BATCH = 512  # ... drawn this many at a time
 
 
 class GAN(nn.Module):
@@ -104,23 +104,13 @@ class GAN(nn.Module):
         averaged = self.generator_ema
         if averaged is None:
             return
-        batch_norm = nn.modules.batchnorm._BatchNorm
-        norms = [layer for layer in averaged.modules() if isinstance(layer, batch_norm)]
-        if not norms:
-            return
-        momenta = [layer.momentum for layer in norms]
-        for layer in norms:
-            layer.reset_running_stats()
-            layer.momentum = None  # a cumulative average over the batches below
-        was_training = averaged.training
-        averaged.train()
-        for _ in range(STANDING_DRAWS // STANDING_BATCH):
-            averaged(
-                self.noise(STANDING_BATCH, generator), self.draw_labels(STANDING_BATCH, generator)
-            )
-        averaged.train(was_training)
-        for layer, momentum in zip(norms, momenta, strict=True):
-            layer.momentum = momentum
+
+        def samples() -> None:
+            for _ in range(STANDING_DRAWS // STANDING_BATCH):
+                noise = self.noise(STANDING_BATCH, generator)
+                averaged(noise, self.draw_labels(STANDING_BATCH, generator))
+
+        recompute_batch_norm(averaged, samples)
 
     @torch.no_grad()
     def set_floor(self, data_min: torch.Tensor) -> None:

@@ -38,6 +38,8 @@ from typing import Any
 
 import torch
 
+from gradwise.training.averaging import recompute_batch_norm
+
 DEFAULT_SMALL = 16
 DEFAULT_BIG = 1024
 DEFAULT_REPEATS = 24
@@ -58,30 +60,16 @@ def refresh_batch_norm(experiment: Any, batch_size: int = 256) -> None:
     """Set every batch-norm layer's running statistics to the training split's own (one pass
     in training mode, a cumulative average), so that the model in eval mode computes what it
     computes in training — at initialization the running statistics are still (0, 1)."""
-    norms = [
-        m
-        for m in experiment.module.modules()
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-    ]
-    if not norms:
-        return
-    momenta = [m.momentum for m in norms]
-    train = experiment.train_split
-    was_training = experiment.module.training
-    experiment.module.train()
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # cumulative average over the pass
-    trainer = experiment.trainer
-    with torch.no_grad():
+    train, trainer = experiment.train_split, experiment.trainer
+
+    def one_pass() -> None:
         for start in range(0, len(train), batch_size):
             rows = torch.arange(
                 start, min(start + batch_size, len(train)), device=experiment.device
             )
             trainer.paradigm.forward(trainer, train.rows(rows))
-    for norm, momentum in zip(norms, momenta, strict=True):
-        norm.momentum = momentum
-    experiment.module.train(was_training)
+
+    recompute_batch_norm(experiment.module, one_pass)
 
 
 def noise_scale(

@@ -18,6 +18,7 @@ exactly (its ``last`` weights file holds the average).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -34,6 +35,28 @@ def warmed_decay(decay: float, steps: int) -> float:
     """d_t = min(d, (1 + t) / (10 + t)) after ``steps`` = t updates of an average (counted
     from 1): early averages follow the live weights closely instead of the initial ones."""
     return min(decay, (1 + steps) / (WARMUP_STEPS + steps))
+
+
+def recompute_batch_norm(module: torch.nn.Module, forward_passes: Callable[[], None]) -> None:
+    """Sets the running means and variances of ``module``'s batch-norm layers to the cumulative
+    means of the batch means and variances that ``forward_passes`` produces, run without
+    gradients in training mode (SWA's batch-norm update, Izmailov et al., 2018). The layers'
+    momenta and the module's training flag are restored afterwards."""
+    batch_norm = torch.nn.modules.batchnorm._BatchNorm
+    norms = [layer for layer in module.modules() if isinstance(layer, batch_norm)]
+    if not norms:
+        return
+    momenta = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.reset_running_stats()
+        layer.momentum = None  # a cumulative average over the passes
+    was_training = module.training
+    module.train()
+    with torch.no_grad():
+        forward_passes()
+    module.train(was_training)
+    for layer, momentum in zip(norms, momenta, strict=True):
+        layer.momentum = momentum
 
 
 class WeightAveraging(Callback):
